@@ -1,0 +1,110 @@
+"""The app factory both APIs use: routes at the root and under the prefix, health, metrics, errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask_cors import CORS
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from apis.core.errors import register_error_handlers
+from apis.core.logs import configure_logging
+from apis.core.metrics import ApiMetrics
+from apis.core.service import InferenceGate, ModelHost, ModelService, ModelState, current_host
+from apis.core.settings import CoreSettings
+
+log = logging.getLogger("apis.access")
+
+# Multipart framing around the image; the image itself is checked against the exact limit.
+_MULTIPART_SLACK_BYTES = 256 * 1024
+
+
+def create_app(service: ModelService, settings: CoreSettings | None = None, *, load_in_background: bool = True) -> Flask:
+    """Build the Flask app for ``service`` and start loading its model.
+
+    ``load_in_background`` keeps the worker answering (``/health`` 503) while weights load;
+    tests pass ``False`` to get a ready app.
+    """
+    settings = settings or CoreSettings()
+    configure_logging(settings.log_level)
+    prefix = settings.path_prefix if settings.path_prefix is not None else service.route.path_prefix
+
+    app = Flask(f"apis.{service.route.name}")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + _MULTIPART_SLACK_BYTES
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False
+    app.extensions["settings"] = settings
+    app.extensions["path_prefix"] = prefix
+    host = ModelHost(service, InferenceGate(settings.max_waiting, settings.queue_timeout_s))
+    app.extensions["model_host"] = host
+    metrics = ApiMetrics(service.route.name)
+    metrics.waiting.set_function(lambda: host.gate.waiting)
+    metrics.ready.set_function(lambda: 1.0 if host.state is ModelState.READY else 0.0)
+    app.extensions["metrics"] = metrics
+
+    CORS(app, origins=settings.cors_origin_list, expose_headers=["X-Request-ID", "Retry-After"])
+    register_error_handlers(app)
+    _register_request_logging(app, metrics)
+
+    for blueprint in (_common_blueprint(), service.blueprint()):
+        app.register_blueprint(blueprint)
+        if prefix:
+            app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}_prefixed")
+
+    host.start(background=load_in_background)
+    return app
+
+
+def _common_blueprint() -> Blueprint:
+    blueprint = Blueprint("common", __name__)
+
+    @blueprint.get("/health")
+    def health():
+        """200 only when the model is loaded and warm (the load balancer's check); 503 before."""
+        host = current_host()
+        body = {"status": "ok" if host.state is ModelState.READY else host.state.value,
+                "service": host.service.route.name}
+        if host.state is ModelState.READY:
+            body["load_seconds"] = round(host.load_seconds or 0.0, 2)
+            return jsonify(body)
+        if host.error:
+            body["error"] = host.error
+        return jsonify(body), 503
+
+    @blueprint.get("/model-info")
+    def model_info():
+        host = current_host()
+        host.require_ready()
+        return jsonify({"success": True, "service": host.service.route.name, **host.service.info()})
+
+    @blueprint.get("/metrics")
+    def metrics():
+        from flask import current_app
+
+        return Response(current_app.extensions["metrics"].render(), mimetype=CONTENT_TYPE_LATEST)
+
+    return blueprint
+
+
+def _register_request_logging(app: Flask, metrics: ApiMetrics) -> None:
+    @app.before_request
+    def _start():
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(endpoint=endpoint, method=request.method, status=str(response.status_code)).inc()
+        metrics.latency.labels(endpoint=endpoint).observe(elapsed)
+        if response.status_code >= 400 and response.is_json:
+            code = (response.get_json(silent=True) or {}).get("code", "unknown")
+            metrics.errors.labels(code=code).inc()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if not request.path.endswith(("/health", "/metrics")):
+            log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000)
+        return response

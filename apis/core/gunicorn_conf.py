@@ -1,0 +1,23 @@
+"""gunicorn settings shared by both APIs (``gunicorn -c python:apis.core.gunicorn_conf ...``).
+
+Each worker loads its own model after the fork (no ``preload_app``: torch and fork do not mix),
+serves requests on a few threads, and takes turns on the model through the inference gate.
+Override with GUNICORN_WORKERS / GUNICORN_THREADS / GUNICORN_TIMEOUT / GUNICORN_GRACEFUL_TIMEOUT
+or gunicorn's own GUNICORN_CMD_ARGS.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A worker busy loading a model still heartbeats (loading runs in a thread), so this only has
+# to cover the longest single request.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+# ECS sends SIGTERM and waits (stopTimeout, 30 s by default) before SIGKILL: finish in-flight work.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+keepalive = 75  # longer than the ALB's idle timeout would be wrong; ALB default is 60 s
+accesslog = None  # the app logs one line per request with its request id
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -1,0 +1,54 @@
+"""Settings every model API shares, read from unprefixed environment variables.
+
+Model-specific settings live next to each model (``DETECTION_*``, ``DEPTH_*``).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CoreSettings(BaseSettings):
+    """HTTP, limits and serving settings of one API process (documented in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    path_prefix: str | None = Field(
+        default=None,
+        description="Prefix the load balancer routes to this service (e.g. /yoloapi); routes are "
+        "served both at the root and under it. Default: the service's entry in apis/routes.py.",
+    )
+    device: str = Field(default="auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:0 ...")
+    max_upload_mb: float = Field(default=16.0, gt=0, description="Largest accepted image upload, in MB.")
+    max_pixels: int = Field(
+        default=40_000_000, gt=0, description="Largest accepted image, in pixels (decompression-bomb guard)."
+    )
+    cors_origins: str = Field(default="*", description="Comma-separated origins allowed by CORS, or *.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads; 0 = one per core.")
+    max_waiting: int = Field(
+        default=8, ge=0, description="Requests allowed to wait for the model per worker; beyond it 503."
+    )
+    queue_timeout_s: float = Field(
+        default=30.0, gt=0, description="How long a request may wait for the model before a 503."
+    )
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("PATH_PREFIX must start with '/' (e.g. /yoloapi)")
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def cors_origin_list(self) -> list[str] | str:
+        origins = [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return "*" if origins in ([], ["*"]) else origins

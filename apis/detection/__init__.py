@@ -1,0 +1,1 @@
+"""Detection API: YOLO object detection through ultralytics (``POST /detect``)."""
