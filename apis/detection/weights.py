@@ -47,3 +47,16 @@ def resolve_weights(weights: str, cache_dir: Path, *, allow_download: bool) -> P
     if not downloaded.is_file():
         raise ModelLoadError(f"could not download {weights} (no model hub reachable?); {OFFLINE_HINT}")
     return downloaded
+
+
+def main() -> None:
+    """``python -m apis.detection.weights``: fetch the configured weights now (image build time)."""
+    from apis.detection.settings import DetectionSettings
+
+    settings = DetectionSettings()
+    path = resolve_weights(settings.weights, settings.weights_dir, allow_download=settings.allow_download)
+    print(f"detection weights ready: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Test helpers shared by every test folder: the network guard, model builders, server runner."""
