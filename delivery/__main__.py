@@ -1,0 +1,7 @@
+"""``python -m delivery images|deploy|destroy [--yes]``."""
+
+import sys
+
+from delivery.cli import main
+
+sys.exit(main())

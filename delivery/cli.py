@@ -1,0 +1,98 @@
+"""Command line: ``python -m delivery images|deploy|destroy``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import boto3
+
+from delivery import ecr, images, pipeline
+from delivery.engine import describe_missing_engine, detect_engine
+from delivery.stack import STACK_NAME
+from delivery.steps import DeliveryError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m delivery", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("images", help="build the three images with docker or podman (make images)")
+    build.add_argument("--tag", action="append", help="image tag, repeatable (default: the commit SHA)")
+    build.add_argument("--registry", default="", help="registry host to name the images with (default: none)")
+    build.add_argument(
+        "--push", action="store_true", help="push every tag (ECR repositories are created first)"
+    )
+    build.add_argument("--manifest", type=Path, help="write the built image references to this JSON file")
+    build.add_argument(
+        "--build-arg", action="append", default=[], metavar="KEY=VALUE", help="passed to the build"
+    )
+
+    commands.add_parser("deploy", help="build, push and deploy to AWS, then smoke-test it (make deploy)")
+
+    destroy = commands.add_parser("destroy", help="delete the deployment and its images (make destroy)")
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument(
+        "--keep-repositories", action="store_true", help="keep the ECR repositories and images"
+    )
+    return parser
+
+
+def images_command(args: argparse.Namespace) -> int:
+    """Build (and optionally push) the three images; the engine is whichever works."""
+    engine = detect_engine()
+    if engine is None:
+        print(f"error: {describe_missing_engine()}", file=sys.stderr)
+        return 1
+    build_args = dict(item.split("=", 1) for item in args.build_arg)
+    tags = args.tag or [images.default_tag()]
+    print(f"Building with {engine.executable}, tags {', '.join(tags)}", flush=True)
+    try:
+        if args.push and ".dkr.ecr." in args.registry:
+            ecr.ensure_repositories(boto3.client("ecr"), [spec.repository for spec in images.IMAGES])
+        built = images.build_images(engine, registry=args.registry, tags=tags, build_args=build_args)
+        if args.push:
+            images.push_images(engine, built)
+    except DeliveryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.manifest:
+        images.write_manifest(args.manifest, built)
+        print(f"Wrote {args.manifest}", flush=True)
+    return 0
+
+
+def confirm_destroy(read: Callable[[str], str] = input, *, interactive: bool | None = None) -> bool:
+    """Ask before deleting; without a terminal, refuse and say how to skip the question."""
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        print("error: destroy needs confirmation; run `make destroy YES=1` (or pass --yes)", file=sys.stderr)
+        return False
+    print(
+        f"This deletes the {STACK_NAME!r} stack (load balancer, ECS services, network, logs) and the "
+        "ECR repositories with every image in them."
+    )
+    try:
+        answer = read(f"Type {STACK_NAME!r} to continue: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != STACK_NAME:
+        print("Cancelled; nothing was deleted.")
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "images":
+        return images_command(args)
+    if args.command == "deploy":
+        return pipeline.deploy(pipeline.Deployment(boto3.Session(), timing=pipeline.Timing.from_env()))
+    if not args.yes and not confirm_destroy():
+        return 1
+    deployment = pipeline.Deployment(boto3.Session(), check=pipeline.destroy_checks)
+    return pipeline.destroy(deployment, keep_repositories=args.keep_repositories)

@@ -1,0 +1,72 @@
+"""ECR: create the image repositories (idempotently), log the engine in, delete them on destroy."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+
+@dataclass(frozen=True)
+class RegistryLogin:
+    """Credentials for ``docker login`` to one account's ECR registry (valid 12 hours)."""
+
+    registry: str
+    username: str
+    password: str
+
+
+def ensure_repositories(ecr, names: Iterable[str]) -> dict[str, str]:
+    """Create each repository that does not exist yet; return ``{name: repositoryUri}``.
+
+    New repositories scan images on push and keep tags mutable (``prod`` moves). Running it
+    again changes nothing.
+    """
+    uris: dict[str, str] = {}
+    for name in names:
+        try:
+            repository = ecr.create_repository(
+                repositoryName=name,
+                imageScanningConfiguration={"scanOnPush": True},
+                imageTagMutability="MUTABLE",
+                tags=[{"Key": "project", "Value": "objdepth"}],
+            )["repository"]
+            print(f"      created repository {name}", flush=True)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
+                raise
+            repository = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+            print(f"      repository {name} exists", flush=True)
+        uris[name] = repository["repositoryUri"]
+    return uris
+
+
+def registry_login(ecr) -> RegistryLogin:
+    """Exchange the caller's AWS credentials for a registry user name and password."""
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    registry = data["proxyEndpoint"].removeprefix("https://").removeprefix("http://")
+    return RegistryLogin(registry=registry, username=username, password=password)
+
+
+def registry_host(account_id: str, region: str) -> str:
+    """The ECR registry host of an account in a region."""
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+
+
+def delete_repositories(ecr, names: Iterable[str]) -> list[str]:
+    """Delete the repositories and every image in them; return those that existed."""
+    deleted = []
+    for name in names:
+        try:
+            ecr.delete_repository(repositoryName=name, force=True)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "RepositoryNotFoundException":
+                raise
+            print(f"      repository {name} already gone", flush=True)
+            continue
+        print(f"      deleted repository {name}", flush=True)
+        deleted.append(name)
+    return deleted

@@ -1,0 +1,89 @@
+"""The three service images: which Dockerfile and ECR repository each has, how they are named and built."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from delivery.engine import ContainerEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One service image: the service name used in ``apis/routes.py`` and the stack outputs."""
+
+    service: str
+    dockerfile: str
+    repository: str
+
+    def reference(self, registry: str, tag: str) -> str:
+        """``registry/repository:tag``, or ``repository:tag`` for a local build without registry."""
+        name = f"{registry.rstrip('/')}/{self.repository}" if registry else self.repository
+        return f"{name}:{tag}"
+
+
+# Repository names are the original platform's; the CDKTF stack uses the same defaults.
+IMAGES: tuple[ImageSpec, ...] = (
+    ImageSpec("detection", "docker/detection.Dockerfile", "yoloflask/api"),
+    ImageSpec("depth", "docker/depth.Dockerfile", "depthanythingflask/api"),
+    ImageSpec("ui", "docker/ui.Dockerfile", "objectdetectionreact/webapp"),
+)
+
+
+def _git(*args: str, root: Path) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def default_tag(root: Path = ROOT, *, now: datetime | None = None) -> str:
+    """The commit SHA (12 characters); with uncommitted changes ``<sha>-dirty-<UTC time>``.
+
+    A dirty tree gets a unique tag so that a later deploy of different uncommitted code never
+    reuses (and silently overwrites) the tag of an earlier one.
+    """
+    sha = _git("rev-parse", "--short=12", "HEAD", root=root) or "nogit"
+    if _git("status", "--porcelain", "--untracked-files=no", root=root) or sha == "nogit":
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        return f"{sha}-dirty-{stamp}"
+    return sha
+
+
+def build_images(
+    engine: ContainerEngine,
+    *,
+    registry: str,
+    tags: Sequence[str],
+    specs: Sequence[ImageSpec] = IMAGES,
+    root: Path = ROOT,
+    build_args: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """Build every image once, named with each of ``tags``; return ``{service: [references]}``."""
+    built: dict[str, list[str]] = {}
+    for spec in specs:
+        references = [spec.reference(registry, tag) for tag in tags]
+        print(
+            f"      building {spec.service} image from {spec.dockerfile} as {', '.join(references)}",
+            flush=True,
+        )
+        engine.build(root / spec.dockerfile, references, context=root, build_args=build_args)
+        built[spec.service] = references
+    return built
+
+
+def push_images(engine: ContainerEngine, built: dict[str, list[str]]) -> None:
+    """Push every reference returned by :func:`build_images`."""
+    for references in built.values():
+        for reference in references:
+            print(f"      pushing {reference}", flush=True)
+            engine.push(reference)
+
+
+def write_manifest(path: Path, built: dict[str, list[str]]) -> None:
+    """Write the pushed references per service as JSON, for a later deploy step to read."""
+    path.write_text(json.dumps({"images": built}, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,216 @@
+"""``deploy`` and ``destroy`` as lists of steps over one shared state.
+
+Every step is safe to run again, so the advice after any failure is the same: fix the cause and
+run the command again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import boto3
+
+from delivery import ecr, ecs_wait, images, prerequisites, smoke
+from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
+from delivery.stack import Stack, find_tools
+from delivery.steps import DeliveryError, Step, run_steps
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Deadlines and poll intervals (``DEPLOY_WAIT_TIMEOUT_S``, ``DEPLOY_SMOKE_TIMEOUT_S``)."""
+
+    wait_timeout_s: float = 1200
+    wait_poll_s: float = 15
+    smoke_timeout_s: float = 300
+    smoke_poll_s: float = 10
+
+    @classmethod
+    def from_env(cls) -> Timing:
+        """Read the two deadlines from the environment; defaults suit a first deploy on Fargate."""
+        return cls(
+            wait_timeout_s=float(os.environ.get("DEPLOY_WAIT_TIMEOUT_S", cls.wait_timeout_s)),
+            smoke_timeout_s=float(os.environ.get("DEPLOY_SMOKE_TIMEOUT_S", cls.smoke_timeout_s)),
+        )
+
+
+def _default_engine() -> ContainerEngine:
+    engine = detect_engine()
+    if engine is None:
+        raise DeliveryError(describe_missing_engine())
+    return engine
+
+
+@dataclass
+class Deployment:
+    """What a deploy or destroy works on; the factories are replaceable so tests can swap the tools."""
+
+    session: boto3.Session
+    root: Path = images.ROOT
+    tag: str = ""
+    timing: Timing = field(default_factory=Timing)
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    check: Callable[[boto3.Session], prerequisites.AwsIdentity] = prerequisites.require
+    engine_factory: Callable[[], ContainerEngine] = _default_engine
+    stack_factory: Callable[[dict[str, str], Path], Stack] = lambda env, root: Stack(find_tools(), env, root)
+    identity: prerequisites.AwsIdentity | None = None
+    outputs: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tag = self.tag or os.environ.get("IMAGE_TAG") or images.default_tag(self.root)
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def check_prerequisites(self) -> None:
+        """Credentials, region, engine, Node and terraform/cdktf, each reported."""
+        self.identity = self.check(self.session)
+
+    def ensure_repositories(self) -> None:
+        """Create the three ECR repositories if they do not exist."""
+        ecr.ensure_repositories(self._client("ecr"), [spec.repository for spec in images.IMAGES])
+
+    def build_and_push(self) -> None:
+        """Log in to ECR, build the three images tagged with the commit and push them."""
+        engine = self.engine_factory()
+        login = ecr.registry_login(self._client("ecr"))
+        engine.login(login.registry, login.username, login.password)
+        built = images.build_images(engine, registry=login.registry, tags=[self.tag], root=self.root)
+        images.push_images(engine, built)
+
+    def apply_stack(self) -> None:
+        """``cdktf deploy`` (or terraform apply) with IMAGE_TAG set, then read the outputs."""
+        stack = self._stack()
+        stack.apply()
+        self.outputs = stack.outputs()
+
+    def wait_for_services(self) -> None:
+        """Wait until the three ECS services run the new task definitions."""
+        names = self._output("ecs_service_names")
+        ecs_wait.wait_for_services(
+            self._client("ecs"),
+            str(self._output("ecs_cluster_name")),
+            list(names.values()) if isinstance(names, dict) else list(names),
+            timeout_s=self.timing.wait_timeout_s,
+            poll_s=self.timing.wait_poll_s,
+        )
+
+    def smoke_test(self) -> None:
+        """UI health and both API health routes through the load balancer."""
+        smoke.smoke_test(
+            str(self._output("ui_url")),
+            timeout_s=self.timing.smoke_timeout_s,
+            poll_s=self.timing.smoke_poll_s,
+        )
+
+    def destroy_stack(self) -> None:
+        """``cdktf destroy`` (or terraform destroy)."""
+        self._stack().destroy()
+
+    def delete_repositories(self) -> None:
+        """Delete the three ECR repositories and their images."""
+        ecr.delete_repositories(self._client("ecr"), [spec.repository for spec in images.IMAGES])
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _client(self, service: str):
+        return self.session.client(service)
+
+    def _stack(self) -> Stack:
+        identity = self.identity
+        if identity is None:
+            raise DeliveryError("prerequisites were not checked")
+        env = {
+            "IMAGE_TAG": self.tag,
+            "AWS_REGION": identity.region,
+            "AWS_DEFAULT_REGION": identity.region,
+            "AWS_ACCOUNT_ID": identity.account_id,
+        }
+        return self.stack_factory(env, self.root)
+
+    def _output(self, name: str):
+        if name not in self.outputs:
+            raise DeliveryError(
+                f"the stack has no output {name!r} (outputs: {', '.join(sorted(self.outputs)) or 'none'})"
+            )
+        return self.outputs[name]
+
+    def print_summary(self) -> None:
+        """Where to reach the deployment and its logs."""
+        print("\nDeployed. Open the web UI:", file=self.out)
+        print(f"  {self.outputs.get('ui_url')}", file=self.out)
+        print("APIs:", file=self.out)
+        print(f"  detection  {self.outputs.get('detection_api_url')}", file=self.out)
+        print(f"  depth      {self.outputs.get('depth_api_url')}", file=self.out)
+        groups = self.outputs.get("log_group_names")
+        if groups:
+            shown = ", ".join(groups.values()) if isinstance(groups, dict) else ", ".join(map(str, groups))
+            print(f"Logs (CloudWatch): {shown}", file=self.out)
+        print(f"Images tagged {self.tag}. Tear down with `make destroy`.", file=self.out, flush=True)
+
+
+NOTHING_CREATED = "Nothing has been created in AWS yet."
+ROLL_BACK = (
+    "To roll back: check out the previous commit and run `make deploy` again (its images are still in "
+    "ECR); to remove everything: `make destroy`."
+)
+
+
+def deploy(deployment: Deployment) -> int:
+    """Run the deploy steps; exit status 0 on success, 1 after printing what failed."""
+    d = deployment
+    steps = [
+        Step("Check prerequisites", d.check_prerequisites, NOTHING_CREATED),
+        Step(
+            "Ensure ECR repositories",
+            d.ensure_repositories,
+            NOTHING_CREATED + " (or only empty repositories)",
+        ),
+        Step(
+            f"Build and push images (tag {d.tag})", d.build_and_push, "The running deployment is unchanged."
+        ),
+        Step(
+            "Apply the stack (cdktf deploy)",
+            d.apply_stack,
+            "Terraform keeps what it created in its state; running again continues from there. " + ROLL_BACK,
+        ),
+        Step(
+            "Wait for the ECS services to become stable",
+            d.wait_for_services,
+            "Look at the task logs in CloudWatch (log groups in the stack outputs) and the service events. "
+            + ROLL_BACK,
+        ),
+        Step("Smoke-test the load balancer", d.smoke_test, ROLL_BACK),
+    ]
+    if not run_steps(steps, d.out, retry_hint="fix the cause above, then run `make deploy` again"):
+        return 1
+    d.print_summary()
+    return 0
+
+
+def destroy(deployment: Deployment, *, keep_repositories: bool = False) -> int:
+    """Run the destroy steps; exit status 0 on success, 1 after printing what failed."""
+    d = deployment
+    steps = [
+        Step("Check prerequisites", d.check_prerequisites, "Nothing has been deleted yet."),
+        Step(
+            "Destroy the stack (cdktf destroy)",
+            d.destroy_stack,
+            "Terraform deleted what it could; what remains is still in its state.",
+        ),
+    ]
+    if not keep_repositories:
+        steps.append(Step("Delete the ECR repositories and their images", d.delete_repositories))
+    ok = run_steps(steps, d.out, retry_hint="fix the cause above, then run `make destroy` again")
+    if ok:
+        print("\nEverything is deleted.", file=d.out, flush=True)
+    return 0 if ok else 1
+
+
+def destroy_checks(session: boto3.Session) -> prerequisites.AwsIdentity:
+    """Destroy needs no container engine: only credentials, Node and terraform/cdktf."""
+    return prerequisites.require(session, need_engine=False)
