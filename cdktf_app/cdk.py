@@ -1,0 +1,118 @@
+"""The one module that imports the CDK for Terraform library and its AWS bindings.
+
+HashiCorp archived CDKTF and the prebuilt provider bindings on 2025-12-10. The maintained fork,
+CDK Terrain (``cdktn``), is a rename of the same library: moving to it means changing the imports
+in this file only. Every other module of ``cdktf_app`` imports from here.
+"""
+
+from __future__ import annotations
+
+import os
+
+# jsii prints a banner on Node 20; its Node start-up is what makes a synth slow, not the banner.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+from cdktf import (  # noqa: E402
+    App,
+    Fn,
+    S3Backend,
+    TerraformOutput,
+    TerraformResourceLifecycle,
+    TerraformStack,
+    Testing,
+)
+from cdktf_cdktf_provider_aws import (  # noqa: E402
+    appautoscaling_policy,
+    appautoscaling_target,
+    autoscaling_group,
+    cloudwatch_log_group,
+    cloudwatch_metric_alarm,
+    data_aws_availability_zones,
+    data_aws_ssm_parameter,
+    default_security_group,
+    ecr_lifecycle_policy,
+    ecr_repository,
+    ecs_capacity_provider,
+    ecs_cluster,
+    ecs_cluster_capacity_providers,
+    ecs_service,
+    ecs_task_definition,
+    eip,
+    flow_log,
+    iam_instance_profile,
+    iam_role,
+    iam_role_policy,
+    iam_role_policy_attachment,
+    internet_gateway,
+    launch_template,
+    lb,
+    lb_listener,
+    lb_listener_rule,
+    lb_target_group,
+    nat_gateway,
+    provider,
+    route,
+    route53_record,
+    route_table,
+    route_table_association,
+    security_group,
+    sns_topic,
+    sns_topic_subscription,
+    subnet,
+    vpc,
+    vpc_security_group_egress_rule,
+    vpc_security_group_ingress_rule,
+)
+from constructs import Construct  # noqa: E402
+
+__all__ = [
+    "App",
+    "Construct",
+    "Fn",
+    "S3Backend",
+    "TerraformOutput",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "Testing",
+    "appautoscaling_policy",
+    "appautoscaling_target",
+    "autoscaling_group",
+    "cloudwatch_log_group",
+    "cloudwatch_metric_alarm",
+    "data_aws_availability_zones",
+    "data_aws_ssm_parameter",
+    "default_security_group",
+    "ecr_lifecycle_policy",
+    "ecr_repository",
+    "ecs_capacity_provider",
+    "ecs_cluster",
+    "ecs_cluster_capacity_providers",
+    "ecs_service",
+    "ecs_task_definition",
+    "eip",
+    "flow_log",
+    "iam_instance_profile",
+    "iam_role",
+    "iam_role_policy",
+    "iam_role_policy_attachment",
+    "internet_gateway",
+    "launch_template",
+    "lb",
+    "lb_listener",
+    "lb_listener_rule",
+    "lb_target_group",
+    "nat_gateway",
+    "provider",
+    "route",
+    "route53_record",
+    "route_table",
+    "route_table_association",
+    "security_group",
+    "sns_topic",
+    "sns_topic_subscription",
+    "subnet",
+    "vpc",
+    "vpc_security_group_egress_rule",
+    "vpc_security_group_ingress_rule",
+]

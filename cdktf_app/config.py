@@ -1,0 +1,400 @@
+"""The deployment's settings: one typed, validated object loaded from ``settings.toml``.
+
+The file keeps the variable names and defaults of the original ``terraform.tfvars`` and documents each
+one; this module only states their types and limits. Three environment variables override the file:
+``IMAGE_TAG`` (all three images; ``make deploy`` sets it to the commit SHA), ``AWS_REGION`` and
+``AWS_ACCOUNT_ID``. Container ports, path prefixes and health paths are not settings: they come from
+``apis/routes.py``. Secrets are never settings either; the Streamlit cookie secret is read by ECS from
+the SSM parameter named by ``cookie_secret_parameter``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from apis.routes import SERVICES, by_name
+
+DEFAULT_SETTINGS_FILE = Path(__file__).with_name("settings.toml")
+
+# Environment variable -> setting it overrides.
+ENV_OVERRIDES = {"IMAGE_TAG": "image_tag", "AWS_REGION": "aws_region", "AWS_ACCOUNT_ID": "aws_account_id"}
+
+# Least memory (MiB) a container needs to load its model and answer a request; below it the task is
+# killed for memory while starting, so synth refuses such a setting.
+MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
+
+# Retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_ECR_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_AWS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+_SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Positive = Annotated[int, Field(ge=1)]
+Percent = Annotated[float, Field(gt=0, le=100)]
+AwsName = Annotated[str, Field(pattern=_AWS_NAME.pattern, max_length=255)]
+ElbName = Annotated[str, Field(pattern=_ELB_NAME.pattern, max_length=32)]
+
+
+class SettingsError(ValueError):
+    """Raised when the settings file or an override is invalid; the message names every bad setting."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check(pattern: re.Pattern[str], value: str, what: str, optional: bool = False) -> str:
+    if optional and value == "":
+        return value
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not {what}")
+    return value
+
+
+def _subnet(value: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR block ({err})") from None
+
+
+class ServiceSettings(_Strict):
+    """Settings of one of the three services (a ``[services.<name>]`` table of the settings file)."""
+
+    image_name: str
+    image_tag: str = ""
+    container_name: AwsName
+    service_name: AwsName
+    task_family: AwsName
+    target_group_name: ElbName
+    container_cpu: Annotated[int, Field(ge=0, le=10240)]
+    container_memory: Positive
+    container_memory_reservation: Positive
+    task_cpu: Annotated[int, Field(ge=128, le=10240)]
+    task_memory: Positive
+    desired_count: Annotated[int, Field(ge=0)]
+    min_count: Annotated[int, Field(ge=0)]
+    max_count: Positive
+    cpu_target_value: Percent
+    requests_per_target: Positive
+    response_time_alarm_seconds: Annotated[float, Field(gt=0)]
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    gunicorn_workers: Positive
+    gunicorn_threads: Positive
+    readonly_root_filesystem: bool
+
+    @field_validator("image_name")
+    @classmethod
+    def _image_name(cls, value: str) -> str:
+        return _check(_ECR_REPOSITORY, value, "an ECR repository name (lowercase, e.g. yoloflask/api)")
+
+    @field_validator("image_tag")
+    @classmethod
+    def _image_tag(cls, value: str) -> str:
+        return _check(_IMAGE_TAG, value, "an image tag", optional=True)
+
+    @model_validator(mode="after")
+    def _sizes_agree(self) -> ServiceSettings:
+        if self.container_memory_reservation > self.container_memory:
+            raise ValueError(
+                f"container_memory_reservation ({self.container_memory_reservation}) must not exceed "
+                f"container_memory ({self.container_memory})"
+            )
+        if self.container_memory > self.task_memory:
+            raise ValueError(
+                f"container_memory ({self.container_memory}) must not exceed task_memory ({self.task_memory})"
+            )
+        if self.container_cpu > self.task_cpu:
+            raise ValueError(f"container_cpu ({self.container_cpu}) must not exceed task_cpu ({self.task_cpu})")
+        if not self.min_count <= self.desired_count <= self.max_count:
+            raise ValueError(
+                f"min_count ({self.min_count}) <= desired_count ({self.desired_count}) <= "
+                f"max_count ({self.max_count}) does not hold"
+            )
+        return self
+
+
+class Settings(_Strict):
+    """Everything the stack needs to know, validated; see ``settings.toml`` for what each setting means."""
+
+    # Account and naming
+    cluster_name: AwsName
+    aws_region: str
+    aws_account_id: str
+    state_bucket: str
+    state_key: str
+    # Network
+    vpc_cidr: str
+    public_subnet_cidrs: list[str]
+    enable_private_subnets: bool
+    private_subnet_cidrs: list[str]
+    enable_flow_logs: bool
+    # Instances
+    instance_type: str
+    ami_ssm_parameter: str
+    root_volume_size: Annotated[int, Field(ge=30, le=16384)]
+    asg_min_size: Annotated[int, Field(ge=0)]
+    asg_max_size: Positive
+    asg_desired_capacity: Annotated[int, Field(ge=0)]
+    capacity_target_percent: Annotated[int, Field(ge=1, le=100)]
+    key_name: str
+    ssh_allowed_cidr: str
+    # Load balancer
+    alb_name: ElbName
+    http_listener_port: Port
+    https_listener_port: Port
+    certificate_arn: str
+    domain_name: str
+    hosted_zone_id: str
+    ssl_policy: str
+    alb_idle_timeout: Annotated[int, Field(ge=1, le=4000)]
+    alb_deletion_protection: bool
+    deregistration_delay: Annotated[int, Field(ge=0, le=3600)]
+    ui_stickiness_duration: Annotated[int, Field(ge=1, le=604800)]
+    health_check_interval: Annotated[int, Field(ge=5, le=300)]
+    health_check_timeout: Annotated[int, Field(ge=2, le=120)]
+    health_check_healthy_threshold: Annotated[int, Field(ge=2, le=10)]
+    health_check_unhealthy_threshold: Annotated[int, Field(ge=2, le=10)]
+    health_check_matcher: str
+    health_check_grace_period: Annotated[int, Field(ge=0, le=2147483647)]
+    container_health_check_start_period: Annotated[int, Field(ge=0, le=300)]
+    # Images
+    image_tag: str
+    ecr_image_tag_mutability: Literal["IMMUTABLE", "MUTABLE"]
+    ecr_max_image_count: Positive
+    ecr_untagged_expiry_days: Positive
+    ecr_force_delete: bool
+    # Secrets (names only)
+    cookie_secret_parameter: str
+    # Scaling and monitoring
+    scale_in_cooldown: Annotated[int, Field(ge=0)]
+    scale_out_cooldown: Annotated[int, Field(ge=0)]
+    log_retention_days: int
+    cpu_alarm_threshold: Percent
+    memory_alarm_threshold: Percent
+    alarm_period: Annotated[int, Field(ge=10)]
+    alarm_evaluation_periods: Positive
+    alb_5xx_alarm_threshold: Positive
+    alarm_email: str
+    # The three services, keyed by their name in apis/routes.py
+    services: dict[str, ServiceSettings]
+
+    @field_validator("aws_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _check(_REGION, value, "an AWS region such as us-east-1")
+
+    @field_validator("aws_account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        return _check(re.compile(r"^\d{12}$"), value, "a 12-digit AWS account id", optional=True)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, value: str) -> str:
+        network = _subnet(value)
+        if not 16 <= network.prefixlen <= 28:
+            raise ValueError(f"{value!r}: a VPC's prefix length must be between /16 and /28")
+        return value
+
+    @field_validator("public_subnet_cidrs", "private_subnet_cidrs")
+    @classmethod
+    def _subnets(cls, value: list[str]) -> list[str]:
+        if len(value) < 2:
+            raise ValueError("give at least two subnets, one per availability zone")
+        for cidr in value:
+            _subnet(cidr)
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return _check(re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), value, "an EC2 instance type such as t3.large")
+
+    @field_validator("ami_ssm_parameter")
+    @classmethod
+    def _ami(cls, value: str) -> str:
+        if not value.startswith("/aws/service/ecs/"):
+            raise ValueError(f"{value!r} is not one of the public ECS-optimized AMI parameters (/aws/service/ecs/…)")
+        return value
+
+    @field_validator("ssh_allowed_cidr")
+    @classmethod
+    def _ssh_cidr(cls, value: str) -> str:
+        if value and _subnet(value).prefixlen == 0:
+            raise ValueError("SSH from the whole internet (0.0.0.0/0) is refused; give your own address range")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str) -> str:
+        return _check(_ACM_ARN, value, "an ACM certificate ARN", optional=True)
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        return _check(_DOMAIN, value, "a domain name", optional=True)
+
+    @field_validator("image_tag")
+    @classmethod
+    def _image_tag(cls, value: str) -> str:
+        return _check(_IMAGE_TAG, value, "an image tag")
+
+    @field_validator("cookie_secret_parameter")
+    @classmethod
+    def _ssm_name(cls, value: str) -> str:
+        return _check(_SSM_NAME, value, "an SSM parameter name starting with /")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention; pick one of {LOG_RETENTION_DAYS}")
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _check(_EMAIL, value, "an email address", optional=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _services_match_routes(cls, data: Any) -> Any:
+        """Need one table per service of ``apis/routes.py``; a carried-over ``container_port`` must agree."""
+        if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+            return data
+        expected = sorted(service.name for service in SERVICES)
+        if sorted(data["services"]) != expected:
+            raise ValueError(f"services: need exactly the tables {expected}, got {sorted(data['services'])}")
+        tables = {}
+        for name, table in data["services"].items():
+            if isinstance(table, dict) and "container_port" in table:
+                table = dict(table)
+                port, fixed = table.pop("container_port"), by_name(name).port
+                if port != fixed:
+                    raise ValueError(
+                        f"services.{name}.container_port ({port}) is fixed by apis/routes.py ({fixed}); "
+                        "remove the setting, or change the routes table and the image together"
+                    )
+            tables[name] = table
+        return {**data, "services": tables}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if not self.asg_min_size <= self.asg_desired_capacity <= self.asg_max_size:
+            raise ValueError(
+                f"asg_min_size ({self.asg_min_size}) <= asg_desired_capacity ({self.asg_desired_capacity}) "
+                f"<= asg_max_size ({self.asg_max_size}) does not hold"
+            )
+        if self.health_check_timeout >= self.health_check_interval:
+            raise ValueError(
+                f"health_check_timeout ({self.health_check_timeout}) must be shorter than "
+                f"health_check_interval ({self.health_check_interval})"
+            )
+        if self.http_listener_port == self.https_listener_port:
+            raise ValueError("http_listener_port and https_listener_port must differ")
+        if self.certificate_arn and not self.domain_name:
+            raise ValueError("certificate_arn is set, so domain_name (the name on the certificate) is needed too")
+        if self.hosted_zone_id and not self.domain_name:
+            raise ValueError("hosted_zone_id is set, so domain_name (the record to create) is needed too")
+        if bool(self.key_name) != bool(self.ssh_allowed_cidr):
+            raise ValueError("SSH needs both key_name and ssh_allowed_cidr; set both or neither")
+        if len(self.private_subnet_cidrs) != len(self.public_subnet_cidrs):
+            raise ValueError("private_subnet_cidrs needs as many subnets as public_subnet_cidrs")
+        self._check_subnets_fit()
+        for name, service in self.services.items():
+            floor = MIN_CONTAINER_MEMORY_MIB[name]
+            if service.container_memory < floor:
+                raise ValueError(
+                    f"services.{name}.container_memory ({service.container_memory} MiB) is below the "
+                    f"{floor} MiB the {name} container needs"
+                )
+        return self
+
+    def _check_subnets_fit(self) -> None:
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        named = [("public_subnet_cidrs", c) for c in self.public_subnet_cidrs]
+        if self.enable_private_subnets:
+            named += [("private_subnet_cidrs", c) for c in self.private_subnet_cidrs]
+        for setting, cidr in named:
+            if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
+                raise ValueError(f"{setting}: {cidr} is not inside vpc_cidr {self.vpc_cidr}")
+        for (name_a, a), (name_b, b) in itertools.combinations(named, 2):
+            if ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)):
+                raise ValueError(f"{name_a}/{name_b}: {a} overlaps {b}")
+
+    @property
+    def https_enabled(self) -> bool:
+        """True when a certificate is given: HTTPS listener, HTTP redirected to it."""
+        return bool(self.certificate_arn)
+
+    @property
+    def ssh_enabled(self) -> bool:
+        """True when both a key pair and an allowed CIDR are set."""
+        return bool(self.key_name and self.ssh_allowed_cidr)
+
+    def image_tag_for(self, service: str) -> str:
+        """The image tag the service runs: its own ``image_tag`` if set, else the global one."""
+        return self.services[service].image_tag or self.image_tag
+
+
+def load_settings(path: Path | str = DEFAULT_SETTINGS_FILE, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings file, apply the environment overrides and validate.
+
+    ``environ`` defaults to ``os.environ``; tests pass their own mapping. Raises ``SettingsError``
+    whose message names each invalid setting (and the environment variable it came from, if any).
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise SettingsError(f"cannot read settings file {path}: {err}") from err
+    return settings_from_dict(raw, os.environ if environ is None else environ, source=str(path))
+
+
+def settings_from_dict(raw: dict[str, Any], environ: Mapping[str, str], source: str = "settings") -> Settings:
+    """Validate ``raw`` (the parsed settings file) after applying the environment overrides."""
+    raw = dict(raw)
+    from_env: dict[str, str] = {}
+    for variable, setting in ENV_OVERRIDES.items():
+        value = environ.get(variable, "").strip()
+        if value:
+            raw[setting] = value
+            from_env[setting] = variable
+    if "image_tag" in from_env and isinstance(raw.get("services"), dict):
+        # IMAGE_TAG applies to all three images, over any per-service tag in the file.
+        raw["services"] = {
+            name: {**table, "image_tag": ""} if isinstance(table, dict) else table
+            for name, table in raw["services"].items()
+        }
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as err:
+        raise SettingsError(_describe(err, from_env, source)) from None
+
+
+def _describe(err: ValidationError, from_env: Mapping[str, str], source: str) -> str:
+    lines = [f"invalid settings in {source}:"]
+    for error in err.errors():
+        loc = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        origin = f" (from environment variable {from_env[loc]})" if loc in from_env else ""
+        lines.append(f"  {loc}{origin}: {message}")
+    return "\n".join(lines)
