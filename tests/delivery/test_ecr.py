@@ -1,0 +1,49 @@
+"""ECR repositories against moto: creation is idempotent, login credentials decode, deletion is clean."""
+
+from delivery import ecr
+from delivery.images import IMAGES
+
+NAMES = [spec.repository for spec in IMAGES]
+
+
+def test_ensure_repositories_creates_each_once(aws):
+    client = aws.client("ecr")
+    first = ecr.ensure_repositories(client, NAMES)
+    second = ecr.ensure_repositories(client, NAMES)
+
+    assert first == second
+    assert set(first) == {"yoloflask/api", "depthanythingflask/api", "objectdetectionreact/webapp"}
+    listed = client.describe_repositories()["repositories"]
+    assert sorted(r["repositoryName"] for r in listed) == sorted(NAMES)
+    assert all(r["imageScanningConfiguration"]["scanOnPush"] for r in listed)
+
+
+def test_ensure_repositories_keeps_an_existing_repository(aws):
+    client = aws.client("ecr")
+    existing = client.create_repository(repositoryName="yoloflask/api")["repository"]["repositoryUri"]
+
+    uris = ecr.ensure_repositories(client, NAMES)
+
+    assert uris["yoloflask/api"] == existing
+    assert len(client.describe_repositories()["repositories"]) == 3
+
+
+def test_registry_login_decodes_the_token(aws):
+    login = ecr.registry_login(aws.client("ecr"))
+
+    assert login.username == "AWS"
+    assert login.password
+    assert not login.registry.startswith("http")
+
+
+def test_delete_repositories_is_idempotent(aws):
+    client = aws.client("ecr")
+    ecr.ensure_repositories(client, NAMES)
+
+    assert ecr.delete_repositories(client, NAMES) == NAMES
+    assert ecr.delete_repositories(client, NAMES) == []
+    assert client.describe_repositories()["repositories"] == []
+
+
+def test_registry_host():
+    assert ecr.registry_host("123456789012", "eu-west-1") == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
