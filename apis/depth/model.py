@@ -1,0 +1,111 @@
+"""The Depth Anything model of one worker: load, warm up, predict a depth map. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from apis.core.devices import apply_torch_threads, resolve_torch_device
+from apis.core.service import ModelLoadError
+from apis.depth.settings import DepthSettings
+from apis.depth.weights import resolve_model
+
+
+class DepthSemantics(StrEnum):
+    """What the numbers of a depth map mean."""
+
+    #: Relative inverse depth (disparity-like, no unit): larger means closer.
+    RELATIVE_INVERSE = "relative_inverse"
+    #: Distance from the camera in meters: smaller means closer.
+    METRIC_METERS = "metric_meters"
+
+    @property
+    def larger_is_closer(self) -> bool:
+        return self is DepthSemantics.RELATIVE_INVERSE
+
+
+@dataclass
+class DepthPrediction:
+    """A depth map at the original image size (``height x width`` float32) and where time went."""
+
+    depth: np.ndarray
+    timing_ms: dict[str, float] = field(default_factory=dict)
+
+
+class DepthEstimator:
+    """A transformers depth-estimation model. Not thread-safe: callers hold the inference gate."""
+
+    def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
+        self.settings = settings
+        self.requested_device = device
+        self.torch_threads = torch_threads
+        self.device: str | None = None
+        self.model_path: Path | None = None
+        self.semantics = DepthSemantics.RELATIVE_INVERSE
+        self.max_depth: float | None = None
+        self._model = None
+        self._processor = None
+
+    def load(self) -> None:
+        """Resolve the model folder, load model and image processor, warm up with one inference."""
+        s = self.settings
+        path = resolve_model(
+            s.model, cache_dir=s.cache_dir, revision=s.revision, allow_download=s.allow_download
+        )
+        import torch  # noqa: F401  (fail here, not inside transformers, when torch is missing)
+        from transformers import AutoImageProcessor, AutoModelForDepthEstimation
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.device = resolve_torch_device(self.requested_device)
+        apply_torch_threads(self.torch_threads)
+        try:
+            model = AutoModelForDepthEstimation.from_pretrained(path)
+            processor = AutoImageProcessor.from_pretrained(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(
+                f"{path} is not a loadable depth model ({type(exc).__name__}: {exc})"
+            ) from exc
+        self._model = model.to(self.device).eval()
+        self._processor = processor
+        self.model_path = path
+        kind = getattr(model.config, "depth_estimation_type", "relative")
+        self.semantics = DepthSemantics.METRIC_METERS if kind == "metric" else DepthSemantics.RELATIVE_INVERSE
+        self.max_depth = float(model.config.max_depth) if kind == "metric" else None
+        self.predict(Image.new("RGB", (s.input_size, s.input_size), (114, 114, 114)))
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self._model.parameters()) if self._model is not None else 0
+
+    def predict(self, image: Image.Image) -> DepthPrediction:
+        """Depth of an RGB image, resized back to that image's size (bicubic, as transformers does)."""
+        if self._model is None or self._processor is None:
+            raise RuntimeError("model not loaded")
+        import torch
+
+        size = self.settings.input_size
+        started = time.perf_counter()
+        inputs = self._processor(images=image, size={"height": size, "width": size}, return_tensors="pt")
+        pixel_values = inputs["pixel_values"].to(self.device)
+        prepared = time.perf_counter()
+        with torch.inference_mode():
+            predicted = self._model(pixel_values=pixel_values).predicted_depth
+            resized = torch.nn.functional.interpolate(
+                predicted.unsqueeze(1), size=(image.height, image.width), mode="bicubic", align_corners=False
+            )
+            # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
+            # .cpu() also waits for the device, so "inference" is the whole model call.
+            depth = resized[0, 0].clamp_(min=0, max=self.max_depth).float().cpu().numpy()
+        return DepthPrediction(
+            depth=np.ascontiguousarray(depth, dtype=np.float32),
+            timing_ms={
+                "preprocess": (prepared - started) * 1000,
+                "inference": (time.perf_counter() - prepared) * 1000,
+            },
+        )

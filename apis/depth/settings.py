@@ -1,0 +1,50 @@
+"""Depth model settings (``DEPTH_*`` environment variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
+
+
+class DepthSettings(BaseSettings):
+    """What model to load, how to run it, and the defaults of ``POST /predict_depth``."""
+
+    model_config = SettingsConfigDict(env_prefix="DEPTH_", extra="ignore", protected_namespaces=())
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="A Hugging Face model id (Depth-Anything-V2-Small-hf, or a metric variant such as "
+        "depth-anything/Depth-Anything-V2-Metric-Indoor-Small-hf), or a local folder saved with "
+        "save_pretrained (config.json, weights, preprocessor_config.json).",
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where downloaded models are kept; default the Hugging Face cache (HF_HOME).",
+    )
+    revision: str | None = Field(
+        default=None, description="Hub revision (branch, tag or commit) of a model id."
+    )
+    allow_download: bool = Field(
+        default=True, description="Allow downloading a model id that is not in the cache yet (at start-up)."
+    )
+    input_size: int = Field(
+        default=518,
+        ge=14,
+        le=2048,
+        description="Side the image is resized to for the model (a multiple of 14).",
+    )
+    colormap: str = Field(default="Spectral_r", description="Default matplotlib colormap of the pictures.")
+    jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of the JPEG pictures.")
+    box_core: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of a box's width and height, around its centre, over which depth_median is taken.",
+    )
+    max_objects: int = Field(
+        default=500, ge=1, le=10_000, description="Most midpoints or detections per request."
+    )
