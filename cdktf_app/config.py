@@ -122,7 +122,9 @@ class ServiceSettings(_Strict):
                 f"container_memory ({self.container_memory}) must not exceed task_memory ({self.task_memory})"
             )
         if self.container_cpu > self.task_cpu:
-            raise ValueError(f"container_cpu ({self.container_cpu}) must not exceed task_cpu ({self.task_cpu})")
+            raise ValueError(
+                f"container_cpu ({self.container_cpu}) must not exceed task_cpu ({self.task_cpu})"
+            )
         if not self.min_count <= self.desired_count <= self.max_count:
             raise ValueError(
                 f"min_count ({self.min_count}) <= desired_count ({self.desired_count}) <= "
@@ -135,7 +137,7 @@ class Settings(_Strict):
     """Everything the stack needs to know, validated; see ``settings.toml`` for what each setting means."""
 
     # Account and naming
-    cluster_name: AwsName
+    cluster_name: Annotated[str, Field(pattern=_AWS_NAME.pattern, max_length=32)]
     aws_region: str
     aws_account_id: str
     state_bucket: str
@@ -226,20 +228,26 @@ class Settings(_Strict):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
-        return _check(re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), value, "an EC2 instance type such as t3.large")
+        return _check(
+            re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), value, "an EC2 instance type such as t3.large"
+        )
 
     @field_validator("ami_ssm_parameter")
     @classmethod
     def _ami(cls, value: str) -> str:
         if not value.startswith("/aws/service/ecs/"):
-            raise ValueError(f"{value!r} is not one of the public ECS-optimized AMI parameters (/aws/service/ecs/…)")
+            raise ValueError(
+                f"{value!r} is not one of the public ECS-optimized AMI parameters (/aws/service/ecs/…)"
+            )
         return value
 
     @field_validator("ssh_allowed_cidr")
     @classmethod
     def _ssh_cidr(cls, value: str) -> str:
         if value and _subnet(value).prefixlen == 0:
-            raise ValueError("SSH from the whole internet (0.0.0.0/0) is refused; give your own address range")
+            raise ValueError(
+                "SSH from the whole internet (0.0.0.0/0) is refused; give your own address range"
+            )
         return value
 
     @field_validator("certificate_arn")
@@ -311,7 +319,9 @@ class Settings(_Strict):
         if self.http_listener_port == self.https_listener_port:
             raise ValueError("http_listener_port and https_listener_port must differ")
         if self.certificate_arn and not self.domain_name:
-            raise ValueError("certificate_arn is set, so domain_name (the name on the certificate) is needed too")
+            raise ValueError(
+                "certificate_arn is set, so domain_name (the name on the certificate) is needed too"
+            )
         if self.hosted_zone_id and not self.domain_name:
             raise ValueError("hosted_zone_id is set, so domain_name (the record to create) is needed too")
         if bool(self.key_name) != bool(self.ssh_allowed_cidr):
@@ -350,12 +360,21 @@ class Settings(_Strict):
         """True when both a key pair and an allowed CIDR are set."""
         return bool(self.key_name and self.ssh_allowed_cidr)
 
+    @property
+    def partition(self) -> str:
+        """The AWS partition of ``aws_region``, for ARNs (``aws``, ``aws-us-gov``, ``aws-cn``)."""
+        if "-gov-" in self.aws_region:
+            return "aws-us-gov"
+        return "aws-cn" if self.aws_region.startswith("cn-") else "aws"
+
     def image_tag_for(self, service: str) -> str:
         """The image tag the service runs: its own ``image_tag`` if set, else the global one."""
         return self.services[service].image_tag or self.image_tag
 
 
-def load_settings(path: Path | str = DEFAULT_SETTINGS_FILE, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path | str = DEFAULT_SETTINGS_FILE, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read the settings file, apply the environment overrides and validate.
 
     ``environ`` defaults to ``os.environ``; tests pass their own mapping. Raises ``SettingsError``

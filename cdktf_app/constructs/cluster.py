@@ -1,0 +1,240 @@
+"""The ECS cluster and its EC2 capacity: launch template, auto scaling group, capacity provider."""
+
+from __future__ import annotations
+
+import base64
+
+from cdktf_app.cdk import (
+    Construct,
+    TerraformResourceLifecycle,
+    autoscaling_group,
+    data_aws_ssm_parameter,
+    ecs_capacity_provider,
+    ecs_cluster,
+    ecs_cluster_capacity_providers,
+    iam_instance_profile,
+    launch_template,
+    security_group,
+    vpc_security_group_egress_rule,
+    vpc_security_group_ingress_rule,
+)
+from cdktf_app.config import Settings
+from cdktf_app.constructs.iam import ServiceRole
+from cdktf_app.constructs.network import Network
+
+# Host ports Docker hands out for bridge-mode tasks with hostPort 0 (the ECS dynamic port range).
+DYNAMIC_PORTS = (32768, 65535)
+
+
+def user_data(cluster_name: str) -> str:
+    """Instance start-up script (base64) that joins the cluster; the AMI's ECS agent does the rest."""
+    script = "\n".join(
+        [
+            "#!/bin/bash",
+            "cat >> /etc/ecs/ecs.config <<'EOF'",
+            f"ECS_CLUSTER={cluster_name}",
+            "ECS_ENABLE_TASK_IAM_ROLE=true",
+            "ECS_ENABLE_CONTAINER_METADATA=true",
+            # Images are pulled by immutable tag, so a cached copy is the same image (faster scale-out).
+            "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
+            "EOF",
+            "",
+        ]
+    )
+    return base64.b64encode(script.encode()).decode()
+
+
+class Cluster(Construct):
+    """ECS cluster with Container Insights, backed by an auto scaling group through a capacity provider.
+
+    Instances use the ECS-optimized AMI from its public SSM parameter, require IMDSv2 (hop limit 1, so
+    bridge-mode containers cannot read the instance's credentials), boot from an encrypted gp3 volume and
+    accept only the dynamic port range from the load balancer (plus SSH when both a key pair and an
+    allowed CIDR are set). Managed scaling grows and shrinks the group to fit the tasks.
+
+    Attributes: ``cluster``; ``capacity_provider``; ``capacity_providers`` (the cluster association,
+    which services must depend on); ``security_group``; ``auto_scaling_group``.
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, settings: Settings, network: Network, alb_security_group_id: str
+    ) -> None:
+        super().__init__(scope, id_)
+        name = settings.cluster_name
+        self.cluster = ecs_cluster.EcsCluster(
+            self,
+            "cluster",
+            name=name,
+            setting=[ecs_cluster.EcsClusterSetting(name="containerInsights", value="enabled")],
+        )
+        self.security_group = self._security_group(settings, network, alb_security_group_id)
+        template = self._launch_template(settings, network)
+        self.auto_scaling_group = autoscaling_group.AutoscalingGroup(
+            self,
+            "asg",
+            name=f"{name}-instances",
+            vpc_zone_identifier=network.instance_subnet_ids,
+            min_size=settings.asg_min_size,
+            max_size=settings.asg_max_size,
+            desired_capacity=settings.asg_desired_capacity,
+            launch_template={"id": template.id, "version": "$Latest"},
+            health_check_type="EC2",
+            health_check_grace_period=300,
+            # ECS managed termination protection needs scale-in protection on the instances.
+            protect_from_scale_in=True,
+            tag=[
+                autoscaling_group.AutoscalingGroupTag(
+                    key="Name", value=f"{name}-instance", propagate_at_launch=True
+                ),
+                autoscaling_group.AutoscalingGroupTag(
+                    key="AmazonECSManaged", value="true", propagate_at_launch=True
+                ),
+            ],
+            # Managed scaling owns the desired capacity after creation.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+        )
+        self.capacity_provider = ecs_capacity_provider.EcsCapacityProvider(
+            self,
+            "capacity-provider",
+            name=f"{name}-ec2",
+            auto_scaling_group_provider={
+                "auto_scaling_group_arn": self.auto_scaling_group.arn,
+                "managed_termination_protection": "ENABLED",
+                "managed_draining": "ENABLED",
+                "managed_scaling": {
+                    "status": "ENABLED",
+                    "target_capacity": settings.capacity_target_percent,
+                    "minimum_scaling_step_size": 1,
+                    "maximum_scaling_step_size": 2,
+                    "instance_warmup_period": 300,
+                },
+            },
+        )
+        self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
+            self,
+            "capacity-providers",
+            cluster_name=self.cluster.name,
+            capacity_providers=[self.capacity_provider.name],
+            default_capacity_provider_strategy=[
+                ecs_cluster_capacity_providers.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
+                    capacity_provider=self.capacity_provider.name, weight=1, base=0
+                )
+            ],
+        )
+
+    def _security_group(
+        self, settings: Settings, network: Network, alb_security_group_id: str
+    ) -> security_group.SecurityGroup:
+        group = security_group.SecurityGroup(
+            self,
+            "sg",
+            name=f"{settings.cluster_name}-instances",
+            description="Container instances: task ports from the load balancer only",
+            vpc_id=network.vpc.id,
+        )
+        low, high = DYNAMIC_PORTS
+        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            self,
+            "from-alb",
+            security_group_id=group.id,
+            description="Task host ports from the load balancer",
+            ip_protocol="tcp",
+            from_port=low,
+            to_port=high,
+            referenced_security_group_id=alb_security_group_id,
+        )
+        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            self,
+            "alb-to-instances",
+            security_group_id=alb_security_group_id,
+            description="Load balancer to task host ports",
+            ip_protocol="tcp",
+            from_port=low,
+            to_port=high,
+            referenced_security_group_id=group.id,
+        )
+        # Outbound: HTTPS for ECR, ECS, SSM, CloudWatch; HTTP(S) for the UI's server-side calls to the
+        # platform's public URL and for OS package mirrors. DNS and NTP use link-local VPC services.
+        for port in (80, 443):
+            vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+                self,
+                f"egress-{port}",
+                security_group_id=group.id,
+                description=f"Outbound TCP {port}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+            )
+        if settings.ssh_enabled:
+            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                "ssh",
+                security_group_id=group.id,
+                description="SSH from the allowed range",
+                ip_protocol="tcp",
+                from_port=22,
+                to_port=22,
+                cidr_ipv4=settings.ssh_allowed_cidr,
+            )
+        return group
+
+    def _launch_template(self, settings: Settings, network: Network) -> launch_template.LaunchTemplate:
+        name = settings.cluster_name
+        role = ServiceRole(
+            self,
+            "instance-role",
+            name=f"{name}-instance",
+            principal="ec2.amazonaws.com",
+            managed_policy_arns=[
+                f"arn:{settings.partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+                # Shell access through Session Manager instead of SSH.
+                f"arn:{settings.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            ],
+        )
+        profile = iam_instance_profile.IamInstanceProfile(
+            self, "instance-profile", name=f"{name}-instance", role=role.role.name
+        )
+        ami = data_aws_ssm_parameter.DataAwsSsmParameter(self, "ami", name=settings.ami_ssm_parameter)
+        return launch_template.LaunchTemplate(
+            self,
+            "launch-template",
+            name=f"{name}-instances",
+            image_id=ami.insecure_value,
+            instance_type=settings.instance_type,
+            key_name=settings.key_name if settings.ssh_enabled else None,
+            iam_instance_profile={"arn": profile.arn},
+            user_data=user_data(name),
+            update_default_version=True,
+            network_interfaces=[
+                launch_template.LaunchTemplateNetworkInterfaces(
+                    device_index=0,
+                    associate_public_ip_address="false" if settings.enable_private_subnets else "true",
+                    security_groups=[self.security_group.id],
+                    delete_on_termination="true",
+                )
+            ],
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                launch_template.LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs=launch_template.LaunchTemplateBlockDeviceMappingsEbs(
+                        volume_size=settings.root_volume_size,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            monitoring={"enabled": True},
+            tag_specifications=[
+                launch_template.LaunchTemplateTagSpecifications(
+                    resource_type="instance", tags={"Name": f"{name}-instance"}
+                )
+            ],
+        )

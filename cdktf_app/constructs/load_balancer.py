@@ -1,0 +1,202 @@
+"""The Application Load Balancer: listeners, one target group per service, path rules from ``apis/routes.py``."""
+
+from __future__ import annotations
+
+from apis.routes import SERVICES, ServiceRoute
+from cdktf_app.cdk import (
+    Construct,
+    lb,
+    lb_listener,
+    lb_listener_rule,
+    lb_target_group,
+    route53_record,
+    security_group,
+    vpc_security_group_ingress_rule,
+)
+from cdktf_app.config import Settings
+from cdktf_app.constructs.network import Network
+
+# Listener rule priorities: the API prefixes in the order of the routes table, 10 apart.
+RULE_PRIORITY_STEP = 10
+
+
+class LoadBalancer(Construct):
+    """Internet-facing ALB in the public subnets.
+
+    Without a certificate it serves HTTP only. With ``certificate_arn`` it serves HTTPS and the HTTP
+    listener answers every request with a permanent redirect to HTTPS. The default action of the
+    serving listener forwards to the UI; each API prefix forwards to its API.
+
+    Attributes: ``alb``; ``security_group``; ``target_groups`` (service name -> target group);
+    ``listener`` (the one carrying the rules); ``rules`` (listener rules, for ``depends_on``);
+    ``base_url`` (how browsers, API clients and the UI's server reach the platform).
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, settings: Settings, network: Network) -> None:
+        super().__init__(scope, id_)
+        self._settings = settings
+        self.security_group = self._security_group(network)
+        self.alb = lb.Lb(
+            self,
+            "alb",
+            name=settings.alb_name,
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[self.security_group.id],
+            subnets=network.public_subnet_ids,
+            idle_timeout=settings.alb_idle_timeout,
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=settings.alb_deletion_protection,
+        )
+        self.target_groups = {route.name: self._target_group(route, network) for route in SERVICES}
+        self.listener = self._listeners()
+        self.rules = [
+            self._rule(route, priority=RULE_PRIORITY_STEP * (index + 1))
+            for index, route in enumerate(r for r in SERVICES if not r.is_default_route)
+        ]
+        self.base_url = self._base_url()
+        if settings.hosted_zone_id:
+            route53_record.Route53Record(
+                self,
+                "alias",
+                zone_id=settings.hosted_zone_id,
+                name=settings.domain_name,
+                type="A",
+                alias={
+                    "name": self.alb.dns_name,
+                    "zone_id": self.alb.zone_id,
+                    "evaluate_target_health": True,
+                },
+            )
+
+    def _security_group(self, network: Network) -> security_group.SecurityGroup:
+        settings = self._settings
+        group = security_group.SecurityGroup(
+            self,
+            "sg",
+            name=f"{settings.cluster_name}-alb",
+            description="Load balancer: HTTP(S) from the internet",
+            vpc_id=network.vpc.id,
+        )
+        ports = [settings.http_listener_port] + (
+            [settings.https_listener_port] if settings.https_enabled else []
+        )
+        for port in ports:
+            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+                self,
+                f"ingress-{port}",
+                security_group_id=group.id,
+                description=f"Public web traffic on port {port}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+            )
+        return group
+
+    def _target_group(self, route: ServiceRoute, network: Network) -> lb_target_group.LbTargetGroup:
+        settings = self._settings
+        service = settings.services[route.name]
+        stickiness = (
+            {"type": "lb_cookie", "enabled": True, "cookie_duration": settings.ui_stickiness_duration}
+            if route.is_default_route  # Streamlit keeps each session's state in one replica
+            else {"type": "lb_cookie", "enabled": False}
+        )
+        return lb_target_group.LbTargetGroup(
+            self,
+            f"tg-{route.name}",
+            name=service.target_group_name,
+            # ECS registers each task on its dynamic host port; this port is only the default.
+            port=route.port,
+            protocol="HTTP",
+            target_type="instance",
+            vpc_id=network.vpc.id,
+            deregistration_delay=str(settings.deregistration_delay),
+            stickiness=stickiness,
+            health_check={
+                "enabled": True,
+                "path": route.health_path,
+                "port": "traffic-port",
+                "protocol": "HTTP",
+                "matcher": settings.health_check_matcher,
+                "interval": settings.health_check_interval,
+                "timeout": settings.health_check_timeout,
+                "healthy_threshold": settings.health_check_healthy_threshold,
+                "unhealthy_threshold": settings.health_check_unhealthy_threshold,
+            },
+        )
+
+    def _listeners(self) -> lb_listener.LbListener:
+        settings = self._settings
+        forward_to_ui = [
+            lb_listener.LbListenerDefaultAction(
+                type="forward", target_group_arn=self._default_target_group().arn
+            )
+        ]
+        if not settings.https_enabled:
+            return lb_listener.LbListener(
+                self,
+                "http",
+                load_balancer_arn=self.alb.arn,
+                port=settings.http_listener_port,
+                protocol="HTTP",
+                default_action=forward_to_ui,
+            )
+        lb_listener.LbListener(
+            self,
+            "http",
+            load_balancer_arn=self.alb.arn,
+            port=settings.http_listener_port,
+            protocol="HTTP",
+            default_action=[
+                lb_listener.LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=lb_listener.LbListenerDefaultActionRedirect(
+                        protocol="HTTPS", port=str(settings.https_listener_port), status_code="HTTP_301"
+                    ),
+                )
+            ],
+        )
+        return lb_listener.LbListener(
+            self,
+            "https",
+            load_balancer_arn=self.alb.arn,
+            port=settings.https_listener_port,
+            protocol="HTTPS",
+            certificate_arn=settings.certificate_arn,
+            ssl_policy=settings.ssl_policy,
+            default_action=forward_to_ui,
+        )
+
+    def _default_target_group(self) -> lb_target_group.LbTargetGroup:
+        (default,) = (r for r in SERVICES if r.is_default_route)
+        return self.target_groups[default.name]
+
+    def _rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
+        return lb_listener_rule.LbListenerRule(
+            self,
+            f"rule-{route.name}",
+            listener_arn=self.listener.arn,
+            priority=priority,
+            # The bare prefix too, so /yoloapi reaches the API (and its 404) rather than the UI.
+            condition=[
+                lb_listener_rule.LbListenerRuleCondition(
+                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(
+                        values=[route.path_prefix, route.path_pattern]
+                    )
+                )
+            ],
+            action=[
+                lb_listener_rule.LbListenerRuleAction(
+                    type="forward", target_group_arn=self.target_groups[route.name].arn
+                )
+            ],
+        )
+
+    def _base_url(self) -> str:
+        settings = self._settings
+        if settings.https_enabled:
+            port = "" if settings.https_listener_port == 443 else f":{settings.https_listener_port}"
+            return f"https://{settings.domain_name}{port}"
+        port = "" if settings.http_listener_port == 80 else f":{settings.http_listener_port}"
+        return f"http://{self.alb.dns_name}{port}"
