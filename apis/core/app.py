@@ -22,7 +22,9 @@ log = logging.getLogger("apis.access")
 _MULTIPART_SLACK_BYTES = 256 * 1024
 
 
-def create_app(service: ModelService, settings: CoreSettings | None = None, *, load_in_background: bool = True) -> Flask:
+def create_app(
+    service: ModelService, settings: CoreSettings | None = None, *, load_in_background: bool = True
+) -> Flask:
     """Build the Flask app for ``service`` and start loading its model.
 
     ``load_in_background`` keeps the worker answering (``/health`` 503) while weights load;
@@ -65,8 +67,10 @@ def _common_blueprint() -> Blueprint:
     def health():
         """200 only when the model is loaded and warm (the load balancer's check); 503 before."""
         host = current_host()
-        body = {"status": "ok" if host.state is ModelState.READY else host.state.value,
-                "service": host.service.route.name}
+        body = {
+            "status": "ok" if host.state is ModelState.READY else host.state.value,
+            "service": host.service.route.name,
+        }
         if host.state is ModelState.READY:
             body["load_seconds"] = round(host.load_seconds or 0.0, 2)
             return jsonify(body)
@@ -99,7 +103,9 @@ def _register_request_logging(app: Flask, metrics: ApiMetrics) -> None:
     def _finish(response):
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(endpoint=endpoint, method=request.method, status=str(response.status_code)).inc()
+        metrics.requests.labels(
+            endpoint=endpoint, method=request.method, status=str(response.status_code)
+        ).inc()
         metrics.latency.labels(endpoint=endpoint).observe(elapsed)
         if response.status_code >= 400 and response.is_json:
             code = (response.get_json(silent=True) or {}).get("code", "unknown")

@@ -42,7 +42,9 @@ class DecodedImage:
         return [self.image.height, self.image.width]
 
 
-def decode_image(data: bytes, *, max_bytes: int, max_pixels: int, filename: str | None = None) -> DecodedImage:
+def decode_image(
+    data: bytes, *, max_bytes: int, max_pixels: int, filename: str | None = None
+) -> DecodedImage:
     """Decode ``data`` into an upright RGB image, raising :class:`ApiError` for anything unusable."""
     if not data:
         raise ApiError("the uploaded image is empty", code="empty_image")
@@ -62,8 +64,9 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int, filename: str 
         raise ApiError(f"the image header is malformed ({exc})", code="invalid_image") from None
 
     if picture.format not in SUPPORTED_FORMATS:
+        supported = ", ".join(sorted(SUPPORTED_FORMATS))
         raise ApiError(
-            f"image format {picture.format} is not supported; use one of {', '.join(sorted(SUPPORTED_FORMATS))}",
+            f"image format {picture.format} is not supported; use one of {supported}",
             code="unsupported_format",
         )
     width, height = picture.size

@@ -16,26 +16,39 @@ class ApiMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         labels = {"service": service}
         self.requests = Counter(
-            "api_requests", "HTTP requests served.", ["endpoint", "method", "status"],
+            "api_requests",
+            "HTTP requests served.",
+            ["endpoint", "method", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "api_request_duration_seconds", "Time from request to response.", ["endpoint"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "api_request_duration_seconds",
+            "Time from request to response.",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
-        self.errors = Counter("api_errors", "Error responses by machine code.", ["code"], registry=self.registry)
+        self.errors = Counter(
+            "api_errors", "Error responses by machine code.", ["code"], registry=self.registry
+        )
         self.stage = Histogram(
-            "api_stage_seconds", "Time per request stage (decode, queue, inference, postprocess, encode).",
-            ["stage"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            "api_stage_seconds",
+            "Time per request stage (decode, queue, inference, postprocess, encode).",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.inference = Histogram(
-            "model_inference_seconds", "Time inside the model call.", buckets=LATENCY_BUCKETS,
+            "model_inference_seconds",
+            "Time inside the model call.",
+            buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.ready = Gauge("model_ready", "1 when the model is loaded and warm.", registry=self.registry)
         self.waiting = Gauge("model_queue_waiting", "Requests waiting for the model.", registry=self.registry)
-        self.info = Gauge("api_info", "Constant 1, labelled with the service name.", list(labels),
-                          registry=self.registry)
+        self.info = Gauge(
+            "api_info", "Constant 1, labelled with the service name.", list(labels), registry=self.registry
+        )
         self.info.labels(**labels).set(1)
 
     def observe_stages(self, timings_ms: Mapping[str, float]) -> None:

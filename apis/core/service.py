@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from flask import Blueprint, current_app
@@ -48,7 +48,7 @@ class ModelService(ABC):
         """The service's own endpoints; the core mounts them at the root and under the prefix."""
 
 
-class ModelState(str, Enum):
+class ModelState(StrEnum):
     LOADING = "loading"
     READY = "ready"
     FAILED = "failed"
@@ -144,8 +144,12 @@ class ModelHost:
         if self.state is ModelState.READY:
             return
         if self.state is ModelState.FAILED:
-            raise ServiceUnavailable(f"the model failed to load: {self.error}", code="model_failed", retry_after_s=60)
-        raise ServiceUnavailable("the model is still loading; retry shortly", code="model_loading", retry_after_s=5)
+            raise ServiceUnavailable(
+                f"the model failed to load: {self.error}", code="model_failed", retry_after_s=60
+            )
+        raise ServiceUnavailable(
+            "the model is still loading; retry shortly", code="model_loading", retry_after_s=5
+        )
 
 
 def current_host() -> ModelHost:

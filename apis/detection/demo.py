@@ -43,7 +43,12 @@ def build_random_yolo(
             module.momentum = None  # cumulative average over the calibration batch
             module.reset_running_stats()
     batch = torch.from_numpy(
-        np.stack([np.asarray(img.convert("RGB").resize((640, 640)), dtype=np.float32) / 255 for img in calibration_images])
+        np.stack(
+            [
+                np.asarray(img.convert("RGB").resize((640, 640)), dtype=np.float32) / 255
+                for img in calibration_images
+            ]
+        )
     ).permute(0, 3, 1, 2)
     network.train()
     with torch.no_grad():

@@ -42,7 +42,12 @@ class Detection:
             "class_id": self.class_id,
             "class_name": self.class_name,
             "confidence": round(self.confidence, 4),
-            "bbox": {"x1": round(self.x1, 2), "y1": round(self.y1, 2), "x2": round(self.x2, 2), "y2": round(self.y2, 2)},
+            "bbox": {
+                "x1": round(self.x1, 2),
+                "y1": round(self.y1, 2),
+                "x2": round(self.x2, 2),
+                "y2": round(self.y2, 2),
+            },
         }
 
 
@@ -75,14 +80,19 @@ class YoloDetector:
     def load(self) -> None:
         """Resolve and load the weights, then warm up with one inference."""
         prepare_ultralytics_environment()
-        path = resolve_weights(self.settings.weights, self.settings.weights_dir, allow_download=self.settings.allow_download)
+        path = resolve_weights(
+            self.settings.weights, self.settings.weights_dir, allow_download=self.settings.allow_download
+        )
         from ultralytics import YOLO
 
         self.device = resolve_torch_device(self.requested_device)
         self._model = YOLO(str(path), task="detect")
         self.weights_path = str(path)
         self.names = {int(k): str(v) for k, v in self._model.names.items()}
-        self.predict(Image.new("RGB", (self.settings.imgsz, self.settings.imgsz), (114, 114, 114)), self.default_params())
+        self.predict(
+            Image.new("RGB", (self.settings.imgsz, self.settings.imgsz), (114, 114, 114)),
+            self.default_params(),
+        )
         # ultralytics lowers torch's thread count when its predictor starts; restore it afterwards.
         apply_torch_threads(self.torch_threads)
 

@@ -44,7 +44,12 @@ class DetectionService(ModelService):
 
     def summary(self) -> dict[str, Any]:
         """The short ``model`` block of every response."""
-        return {"weights": self.settings.weights, "task": "detect", "backend": "torch", "device": self.detector.device}
+        return {
+            "weights": self.settings.weights,
+            "task": "detect",
+            "backend": "torch",
+            "device": self.detector.device,
+        }
 
     def blueprint(self) -> Blueprint:
         blueprint = Blueprint("detection", __name__)
@@ -59,12 +64,16 @@ class DetectionService(ModelService):
         if raw_classes is not None:
             wanted = fields.get_json("classes") if raw_classes.startswith("[") else raw_classes.split(",")
             if not isinstance(wanted, list) or not wanted:
-                raise invalid_parameter("classes", "expected class names or ids, comma-separated or a JSON list")
+                raise invalid_parameter(
+                    "classes", "expected class names or ids, comma-separated or a JSON list"
+                )
             try:
                 classes = self.detector.resolve_classes(wanted)
             except KeyError as unknown:
                 known = ", ".join(list(self.detector.names.values())[:8])
-                raise invalid_parameter("classes", f"unknown class {unknown.args[0]!r}; known include {known} ...") from None
+                raise invalid_parameter(
+                    "classes", f"unknown class {unknown.args[0]!r}; known include {known} ..."
+                ) from None
         return DetectParams(
             conf=fields.get_float("conf", s.conf, low=0.0, high=1.0),
             iou=fields.get_float("iou", s.iou, low=0.0, high=1.0),
@@ -91,13 +100,18 @@ class DetectionService(ModelService):
             "success": True,
             "detections": [d.to_dict() for d in prediction.detections],
             "detection_count": len(prediction.detections),
-            "image_info": {"filename": upload.filename, "original_size": upload.original_size,
-                           "format": upload.source_format},
+            "image_info": {
+                "filename": upload.filename,
+                "original_size": upload.original_size,
+                "format": upload.source_format,
+            },
             "model": self.summary(),
         }
         if include_image:
             encode_started = time.perf_counter()
-            body["annotated_image"] = encode_data_url(prediction.annotated(), quality=self.settings.jpeg_quality)
+            body["annotated_image"] = encode_data_url(
+                prediction.annotated(), quality=self.settings.jpeg_quality
+            )
             timing["encode"] = (time.perf_counter() - encode_started) * 1000
         timing["total"] = (time.perf_counter() - started) * 1000
         body["timing_ms"] = {k: round(v, 2) for k, v in timing.items()}

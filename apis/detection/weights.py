@@ -8,7 +8,8 @@ from pathlib import Path
 from apis.core.service import ModelLoadError
 
 OFFLINE_HINT = (
-    "set DETECTION_WEIGHTS to a local .pt file, or run `make run MODELS=demo` for offline random-weight models"
+    "set DETECTION_WEIGHTS to a local .pt file, "
+    "or run `make run MODELS=demo` for offline random-weight models"
 )
 
 
@@ -38,7 +39,9 @@ def resolve_weights(weights: str, cache_dir: Path, *, allow_download: bool) -> P
     if len(path.parts) > 1 or path.name not in GITHUB_ASSETS_NAMES:
         raise ModelLoadError(f"weights file {weights!r} does not exist; {OFFLINE_HINT}")
     if not allow_download:
-        raise ModelLoadError(f"{weights} is not in {cache_dir} and DETECTION_ALLOW_DOWNLOAD is false; {OFFLINE_HINT}")
+        raise ModelLoadError(
+            f"{weights} is not in {cache_dir} and DETECTION_ALLOW_DOWNLOAD is false; {OFFLINE_HINT}"
+        )
     cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         downloaded = Path(attempt_download_asset(str(cached)))

@@ -27,7 +27,9 @@ def assert_error(response, status: int, code: str) -> dict:
 
 
 def test_missing_image_field(client):
-    assert_error(client.post("/detect", data={"conf": "0.5"}, content_type="multipart/form-data"), 400, "missing_image")
+    assert_error(
+        client.post("/detect", data={"conf": "0.5"}, content_type="multipart/form-data"), 400, "missing_image"
+    )
 
 
 def test_no_body_at_all(client):
@@ -43,7 +45,9 @@ def test_empty_file(client):
 
 
 def test_text_file_named_like_a_jpeg(client):
-    assert_error(post_image(client, b"hello, I am not a picture" * 10, filename="photo.jpg"), 400, "invalid_image")
+    assert_error(
+        post_image(client, b"hello, I am not a picture" * 10, filename="photo.jpg"), 400, "invalid_image"
+    )
 
 
 def test_truncated_jpeg(client, photo_bytes):
@@ -90,12 +94,25 @@ def test_unknown_route(client):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("conf", "abc"), ("conf", "1.5"), ("conf", "nan"), ("iou", "-0.1"), ("max_det", "0"), ("max_det", "2.5"),
-     ("imgsz", "10"), ("include_image", "maybe"), ("classes", "unicorn"), ("classes", "[1, "), ("classes", "999"),
-     ("classes", "{}")],
+    [
+        ("conf", "abc"),
+        ("conf", "1.5"),
+        ("conf", "nan"),
+        ("iou", "-0.1"),
+        ("max_det", "0"),
+        ("max_det", "2.5"),
+        ("imgsz", "10"),
+        ("include_image", "maybe"),
+        ("classes", "unicorn"),
+        ("classes", "[1, "),
+        ("classes", "999"),
+        ("classes", "{}"),
+    ],
 )
 def test_bad_parameters_name_the_field(client, photo_bytes, field, value):
-    body = assert_error(post_image(client, photo_bytes["demo08.jpg"], **{field: value}), 400, "invalid_parameter")
+    body = assert_error(
+        post_image(client, photo_bytes["demo08.jpg"], **{field: value}), 400, "invalid_parameter"
+    )
     assert body["field"] == field
     assert field in body["error"]
 
@@ -117,8 +134,19 @@ def test_exif_orientation_is_applied(client):
 
 @pytest.mark.parametrize(
     ("mode", "fmt"),
-    [("L", "PNG"), ("P", "PNG"), ("RGBA", "PNG"), ("LA", "PNG"), ("CMYK", "JPEG"), ("I;16", "PNG"), ("1", "BMP"),
-     ("RGB", "WEBP"), ("RGBA", "WEBP"), ("RGB", "TIFF"), ("F", "TIFF")],
+    [
+        ("L", "PNG"),
+        ("P", "PNG"),
+        ("RGBA", "PNG"),
+        ("LA", "PNG"),
+        ("CMYK", "JPEG"),
+        ("I;16", "PNG"),
+        ("1", "BMP"),
+        ("RGB", "WEBP"),
+        ("RGBA", "WEBP"),
+        ("RGB", "TIFF"),
+        ("F", "TIFF"),
+    ],
 )
 def test_image_modes_are_converted(client, mode, fmt):
     base = gradient(320, 240)

@@ -59,7 +59,9 @@ def test_annotated_image_is_a_jpeg_of_the_original_size(client, photo_bytes):
 
 def test_raw_jpeg_body_gives_the_same_detections_as_multipart(client, photo_bytes):
     multipart = detect(client, photo_bytes["zidane.jpg"]).get_json()
-    raw = client.post("/detect?conf=0.25", data=photo_bytes["zidane.jpg"], content_type="image/jpeg").get_json()
+    raw = client.post(
+        "/detect?conf=0.25", data=photo_bytes["zidane.jpg"], content_type="image/jpeg"
+    ).get_json()
     assert raw["success"] is True
     assert raw["detections"] == multipart["detections"]
     assert raw["image_info"]["original_size"] == [720, 1280]

@@ -57,7 +57,9 @@ def test_health_is_503_until_the_model_is_loaded_and_warm(detection_settings, ph
 
 
 def test_missing_weights_fail_fast_and_health_says_why(tmp_path):
-    settings = DetectionSettings(weights=str(tmp_path / "nope.pt"), weights_dir=tmp_path, allow_download=False)
+    settings = DetectionSettings(
+        weights=str(tmp_path / "nope.pt"), weights_dir=tmp_path, allow_download=False
+    )
     app = create_app(DetectionService(settings), CoreSettings(), load_in_background=False)
     response = app.test_client().get("/health")
     assert response.status_code == 503
@@ -102,16 +104,17 @@ def test_path_prefix_comes_from_the_environment(detection_settings, monkeypatch)
 
 
 def test_cors_headers_for_browser_clients(client):
-    response = client.options("/yoloapi/detect", headers={"Origin": "http://example.test",
-                                                          "Access-Control-Request-Method": "POST"})
+    response = client.options(
+        "/yoloapi/detect", headers={"Origin": "http://example.test", "Access-Control-Request-Method": "POST"}
+    )
     assert response.headers.get("Access-Control-Allow-Origin") in ("*", "http://example.test")
 
 
 def metric_value(client, name: str, **labels: str) -> float:
     for line in client.get("/metrics").get_data(as_text=True).splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            if all(f'{key}="{value}"' in line for key, value in labels.items()):
-                return float(line.rsplit(" ", 1)[1])
+        matches_name = line.startswith((name + "{", name + " "))
+        if matches_name and all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
     return 0.0
 
 
@@ -146,16 +149,29 @@ def test_concurrent_requests_get_their_own_correct_results(client, photo_bytes):
 def test_real_gunicorn_server(tmp_path, tiny_yolo_weights, photo_bytes):
     port = free_port()
     env = {"DETECTION_WEIGHTS": str(tiny_yolo_weights), "GUNICORN_THREADS": "2"}
-    with run_server(gunicorn_command("apis.detection.wsgi:app", port), port=port, health_path="/yoloapi/health",
-                    workdir=tmp_path, env=env) as server:
-        response = requests.post(f"{server.url}/yoloapi/detect", files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
-                                 data={"include_image": "true"}, timeout=30)
+    with run_server(
+        gunicorn_command("apis.detection.wsgi:app", port),
+        port=port,
+        health_path="/yoloapi/health",
+        workdir=tmp_path,
+        env=env,
+    ) as server:
+        response = requests.post(
+            f"{server.url}/yoloapi/detect",
+            files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
+            data={"include_image": "true"},
+            timeout=30,
+        )
         assert response.status_code == 200
         body = response.json()
         assert body["detection_count"] > 0 and body["annotated_image"].startswith("data:image/jpeg;base64,")
         assert response.headers["X-Request-ID"]
-        raw = requests.post(f"{server.url}/detect", data=photo_bytes["demo08.jpg"],
-                            headers={"Content-Type": "image/jpeg"}, timeout=30)
+        raw = requests.post(
+            f"{server.url}/detect",
+            data=photo_bytes["demo08.jpg"],
+            headers={"Content-Type": "image/jpeg"},
+            timeout=30,
+        )
         assert raw.status_code == 200
         missing = requests.post(f"{server.url}/detect", timeout=30)
         assert missing.status_code == 400 and missing.json()["code"] == "missing_image"

@@ -26,8 +26,9 @@ def gradient(width: int, height: int) -> Image.Image:
     """An RGB picture with structure (not a flat colour)."""
     x = np.linspace(0, 255, width, dtype=np.float32)
     y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    rgb = np.stack([np.broadcast_to(x, (height, width)), np.broadcast_to(y, (height, width)),
-                    (x + y) % 256], axis=-1)
+    rgb = np.stack(
+        [np.broadcast_to(x, (height, width)), np.broadcast_to(y, (height, width)), (x + y) % 256], axis=-1
+    )
     return Image.fromarray(rgb.astype(np.uint8))
 
 

@@ -124,6 +124,11 @@ def stop(process: subprocess.Popen, timeout_s: float = 30.0) -> int | None:
 def gunicorn_command(wsgi_app: str, port: int, *extra: str) -> list[str]:
     """The same gunicorn command the images run, bound to 127.0.0.1:``port``."""
     return [
-        str(VENV_BIN / "gunicorn"), "-c", "python:apis.core.gunicorn_conf",
-        "--bind", f"127.0.0.1:{port}", *extra, wsgi_app,
+        str(VENV_BIN / "gunicorn"),
+        "-c",
+        "python:apis.core.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *extra,
+        wsgi_app,
     ]

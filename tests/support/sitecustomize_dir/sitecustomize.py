@@ -4,6 +4,6 @@ import os
 import sys
 
 sys.path.insert(0, os.environ["NETGUARD_SUPPORT_DIR"])
-import netguard  # noqa: E402
+import netguard
 
 netguard.install()

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): latency, throughput and memory of the APIs on this machine."""
