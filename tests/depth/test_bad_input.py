@@ -1,0 +1,117 @@
+"""Every input a client can send gets a JSON answer with the right status; never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.depth.helpers import assert_error, detection, predict
+from tests.support.images import encode, gradient
+
+
+@pytest.fixture(scope="module")
+def small_photo() -> bytes:
+    return encode(gradient(64, 48), "PNG")
+
+
+@pytest.mark.parametrize("field", ["midpoints", "detections", "image_info"])
+@pytest.mark.parametrize("text", ["[{", "{'x': 1}", "not json", '[{"x": 1,}]'])
+def test_malformed_json_names_the_field(client, small_photo, field, text):
+    body = assert_error(predict(client, small_photo, **{field: text}), 400, "invalid_parameter", field)
+    assert "not valid JSON" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("midpoints", [{"x": "left", "y": 3}], "item 0: 'x' must be a finite number, got 'left'"),
+        ("midpoints", [{"x": 3}], "item 0: 'y' is missing"),
+        (
+            "midpoints",
+            [{"x": 1, "y": 2}, {"x": 1, "y": 2, "bbox": {"x1": 0}}],
+            "item 1.bbox: 'y1' is missing",
+        ),
+        ("midpoints", {"x": 1, "y": 2}, "expected a JSON list of midpoints, got dict"),
+        ("detections", [{"class_name": "person", "confidence": 0.9}], "item 0: 'bbox' is missing"),
+        ("detections", [{"bbox": {"x1": 0, "y1": 0, "x2": "ten", "y2": 5}}], "'x2' must be a finite number"),
+        ("detections", [{"bbox": {"x1": 0, "y1": 0, "x2": None, "y2": 5}}], "'x2' is missing"),
+        ("detections", '"person"', "expected a JSON list of detections, got str"),
+        ("image_info", ["a", "list"], "expected a JSON object"),
+    ],
+)
+def test_unusable_points_and_boxes_name_the_field(client, small_photo, field, value, message):
+    body = assert_error(predict(client, small_photo, **{field: value}), 400, "invalid_parameter", field)
+    assert message in body["error"]
+
+
+def test_non_finite_numbers_in_json_are_rejected(client, small_photo):
+    response = predict(client, small_photo, midpoints='[{"x": NaN, "y": 2}]')
+    assert (
+        "'x' must be a finite number"
+        in assert_error(response, 400, "invalid_parameter", "midpoints")["error"]
+    )
+
+
+def test_midpoints_and_detections_together_are_ambiguous(client, small_photo):
+    response = predict(client, small_photo, midpoints=[{"x": 1, "y": 1}], detections=[detection(0, 0, 2, 2)])
+    assert "not both" in assert_error(response, 400, "invalid_parameter", "detections")["error"]
+
+
+def test_too_many_objects(depth_app, depth_service, small_photo):
+    limit = depth_service.settings.max_objects
+    response = predict(depth_app.test_client(), small_photo, midpoints=[{"x": 1, "y": 1}] * (limit + 1))
+    assert (
+        f"at most {limit} midpoints" in assert_error(response, 400, "invalid_parameter", "midpoints")["error"]
+    )
+
+
+def test_unknown_colormap_lists_valid_names(client, small_photo):
+    body = assert_error(
+        predict(client, small_photo, colormap="rainbowz"), 400, "invalid_parameter", "colormap"
+    )
+    assert "'rainbowz'" in body["error"] and "Spectral_r" in body["error"] and "viridis" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("include_images", "maybe"),
+        ("include_depth_map", "2"),
+        ("grayscale", "yes please"),
+        ("pred_only", "t"),
+        ("detection_count", "three"),
+        ("detection_count", "-1"),
+    ],
+)
+def test_bad_flags_and_counts(client, small_photo, field, value):
+    assert_error(predict(client, small_photo, **{field: value}), 400, "invalid_parameter", field)
+
+
+def test_unusable_objects_are_reported_before_the_model_runs(client, depth_service, monkeypatch):
+    def never(_image):
+        raise AssertionError("the model must not run for a bad request")
+
+    monkeypatch.setattr(depth_service.estimator, "predict", never)
+    assert_error(
+        predict(client, b"not an image either", midpoints="[{"), 400, "invalid_parameter", "midpoints"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "status"),
+    [
+        (b"", "empty_image", 400),
+        (b"hello, not a picture" * 10, "invalid_image", 400),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 3_000_000, "payload_too_large", 413),
+    ],
+)
+def test_image_problems_of_the_shared_core(client, data, code, status):
+    assert_error(predict(client, data, detections=[detection(0, 0, 2, 2)]), status, code)
+
+
+def test_missing_image(client):
+    assert_error(client.post("/predict_depth", data={"detections": "[]"}), 400, "missing_image")
+
+
+def test_wrong_method_and_unknown_path_are_json(client):
+    assert_error(client.get("/predict_depth"), 405, "method_not_allowed")
+    assert_error(client.post("/predict"), 404, "not_found")
