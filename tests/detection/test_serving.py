@@ -1,0 +1,113 @@
+"""Behaviour under load: bounded waiting (503 + Retry-After), graceful SIGTERM, timing and metrics."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from apis.core.app import create_app
+from apis.core.settings import CoreSettings
+from apis.detection.service import DetectionService
+from tests.support.servers import free_port, gunicorn_command, run_server
+
+
+def post(client, data: bytes):
+    return client.post("/detect", data={"image": (io.BytesIO(data), "p.jpg")}, content_type="multipart/form-data")
+
+
+class SlowDetectionService(DetectionService):
+    """The real service with a model call that takes at least ``delay_s``."""
+
+    delay_s = 0.4
+
+    def setup(self) -> None:
+        super().setup()
+        predict = self.detector.predict
+
+        def slow_predict(*args, **kwargs):
+            time.sleep(self.delay_s)
+            return predict(*args, **kwargs)
+
+        self.detector.predict = slow_predict
+
+
+def test_overload_is_answered_with_503_and_retry_after_never_another_5xx(detection_settings, photo_bytes):
+    core = CoreSettings(max_waiting=1, queue_timeout_s=30)
+    app = create_app(SlowDetectionService(detection_settings, core), core, load_in_background=False)
+    client = app.test_client()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: post(client, photo_bytes["demo08.jpg"]), range(6)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) >= 2  # one running, one waiting
+    assert 503 in statuses
+    assert set(statuses) <= {200, 503}
+    for response in responses:
+        if response.status_code == 503:
+            assert response.get_json()["code"] == "overloaded"
+            assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_a_request_that_cannot_reach_the_model_in_time_gets_a_json_503(detection_settings, photo_bytes):
+    core = CoreSettings(max_waiting=4, queue_timeout_s=0.1)
+    app = create_app(SlowDetectionService(detection_settings, core), core, load_in_background=False)
+    client = app.test_client()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: post(client, photo_bytes["demo08.jpg"]), range(2)))
+    timed_out = [r for r in responses if r.status_code == 503]
+    assert [r.status_code for r in responses].count(200) == 1
+    assert len(timed_out) == 1
+    assert timed_out[0].get_json()["code"] == "queue_timeout"
+    assert "Retry-After" in timed_out[0].headers
+
+
+def test_timing_fields_add_up_and_feed_the_metrics(client, photo_bytes):
+    def stage_count(stage: str) -> float:
+        for line in client.get("/metrics").get_data(as_text=True).splitlines():
+            if line.startswith("api_stage_seconds_count") and f'stage="{stage}"' in line:
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = {stage: stage_count(stage) for stage in ("decode", "queue", "inference", "encode")}
+    body = client.post(
+        "/detect",
+        data={"image": (io.BytesIO(photo_bytes["bus.jpg"]), "bus.jpg"), "include_image": "1"},
+        content_type="multipart/form-data",
+    ).get_json()
+    timing = body["timing_ms"]
+    assert all(value >= 0 for value in timing.values())
+    parts = timing["decode"] + timing["queue"] + timing["model_call"] + timing["encode"]
+    assert parts <= timing["total"] + 1.0
+    assert timing["inference"] <= timing["model_call"]
+    for stage, count in before.items():
+        assert stage_count(stage) == count + 1, stage
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_in_flight_request_finish(tmp_path, tiny_yolo_weights, photo_bytes):
+    port = free_port()
+    env = {"DETECTION_WEIGHTS": str(tiny_yolo_weights), "OBJDEPTH_TEST_SLOW_PREDICT_S": "2"}
+    with run_server(gunicorn_command("apis.detection.wsgi:app", port), port=port, health_path="/health",
+                    workdir=tmp_path, env=env) as server:
+        result: dict = {}
+
+        def call() -> None:
+            response = requests.post(f"{server.url}/detect", files={"image": ("a.jpg", photo_bytes["demo08.jpg"])},
+                                     timeout=60)
+            result["status"] = response.status_code
+            result["body"] = response.json()
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(1.0)  # the request is now inside the 2 s model call
+        os.kill(server.process.pid, signal.SIGTERM)
+        caller.join(30)
+        assert server.process.wait(30) == 0
+    assert result["status"] == 200
+    assert result["body"]["success"] is True
