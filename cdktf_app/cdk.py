@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf import (  # noqa: E402
+from cdktf import (
     App,
     Fn,
     S3Backend,
@@ -22,7 +22,7 @@ from cdktf import (  # noqa: E402
     TerraformStack,
     Testing,
 )
-from cdktf_cdktf_provider_aws import (  # noqa: E402
+from cdktf_cdktf_provider_aws import (
     appautoscaling_policy,
     appautoscaling_target,
     autoscaling_group,
@@ -65,7 +65,7 @@ from cdktf_cdktf_provider_aws import (  # noqa: E402
     vpc_security_group_egress_rule,
     vpc_security_group_ingress_rule,
 )
-from constructs import Construct  # noqa: E402
+from constructs import Construct
 
 __all__ = [
     "App",

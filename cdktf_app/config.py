@@ -144,6 +144,7 @@ class Settings(_Strict):
     state_key: str
     # Network
     vpc_cidr: str
+    availability_zones: list[str]
     public_subnet_cidrs: list[str]
     enable_private_subnets: bool
     private_subnet_cidrs: list[str]
@@ -168,6 +169,7 @@ class Settings(_Strict):
     ssl_policy: str
     alb_idle_timeout: Annotated[int, Field(ge=1, le=4000)]
     alb_deletion_protection: bool
+    alb_access_logs_bucket: str
     deregistration_delay: Annotated[int, Field(ge=0, le=3600)]
     ui_stickiness_duration: Annotated[int, Field(ge=1, le=604800)]
     health_check_interval: Annotated[int, Field(ge=5, le=300)]
@@ -326,6 +328,14 @@ class Settings(_Strict):
             raise ValueError("hosted_zone_id is set, so domain_name (the record to create) is needed too")
         if bool(self.key_name) != bool(self.ssh_allowed_cidr):
             raise ValueError("SSH needs both key_name and ssh_allowed_cidr; set both or neither")
+        if self.availability_zones:
+            if len(self.availability_zones) != len(self.public_subnet_cidrs):
+                raise ValueError("availability_zones needs one zone per entry of public_subnet_cidrs")
+            strays = [zone for zone in self.availability_zones if not zone.startswith(self.aws_region)]
+            if strays:
+                raise ValueError(
+                    f"availability_zones: {strays} are not zones of aws_region {self.aws_region}"
+                )
         if len(self.private_subnet_cidrs) != len(self.public_subnet_cidrs):
             raise ValueError("private_subnet_cidrs needs as many subnets as public_subnet_cidrs")
         self._check_subnets_fit()

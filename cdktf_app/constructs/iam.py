@@ -1,4 +1,4 @@
-"""IAM roles: one helper that builds a role for an AWS service principal with inline least-privilege policy."""
+"""IAM: a role for one AWS service principal with an inline least-privilege policy, and policy helpers."""
 
 from __future__ import annotations
 

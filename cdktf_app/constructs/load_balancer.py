@@ -1,4 +1,4 @@
-"""The Application Load Balancer: listeners, one target group per service, path rules from ``apis/routes.py``."""
+"""The Application Load Balancer: listeners, a target group per service, path rules from the routes table."""
 
 from __future__ import annotations
 
@@ -47,6 +47,11 @@ class LoadBalancer(Construct):
             idle_timeout=settings.alb_idle_timeout,
             drop_invalid_header_fields=True,
             enable_deletion_protection=settings.alb_deletion_protection,
+            access_logs=(
+                {"bucket": settings.alb_access_logs_bucket, "prefix": settings.cluster_name, "enabled": True}
+                if settings.alb_access_logs_bucket
+                else None
+            ),
         )
         self.target_groups = {route.name: self._target_group(route, network) for route in SERVICES}
         self.listener = self._listeners()

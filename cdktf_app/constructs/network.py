@@ -42,7 +42,7 @@ class Network(Construct):
         )
         # The default security group of a VPC allows all traffic between its members: empty it.
         default_security_group.DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
-        zones = data_aws_availability_zones.DataAwsAvailabilityZones(self, "zones", state="available")
+        zones = settings.availability_zones or self._available_zones(len(settings.public_subnet_cidrs))
         gateway = internet_gateway.InternetGateway(
             self, "igw", vpc_id=self.vpc.id, tags={"Name": f"{name}-igw"}
         )
@@ -72,16 +72,19 @@ class Network(Construct):
         if settings.enable_flow_logs:
             self.flow_log_group = self._flow_logs(settings)
 
-    def _subnets(
-        self, kind: str, cidrs: list[str], zones: data_aws_availability_zones.DataAwsAvailabilityZones
-    ) -> list[subnet.Subnet]:
+    def _available_zones(self, count: int) -> list[str]:
+        """The region's first ``count`` available zones, looked up when Terraform plans."""
+        zones = data_aws_availability_zones.DataAwsAvailabilityZones(self, "zones", state="available")
+        return [Fn.element(zones.names, index) for index in range(count)]
+
+    def _subnets(self, kind: str, cidrs: list[str], zones: list[str]) -> list[subnet.Subnet]:
         return [
             subnet.Subnet(
                 self,
                 f"{kind}-{index}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=Fn.element(zones.names, index),
+                availability_zone=zones[index],
                 # Instances get a public address from the launch template only while they sit in
                 # public subnets; nothing else launched here should get one by default.
                 map_public_ip_on_launch=False,
