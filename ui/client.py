@@ -1,0 +1,329 @@
+"""The one place that knows the HTTP contract of the two APIs.
+
+Page code gets typed results or an :class:`ApiCallError` whose message can be shown as is.
+Every call has a timeout; a connection that fails before a request was answered (API restarting,
+connection reset) is retried once, which is safe because both APIs are pure functions of the upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import PurePath
+from typing import Any
+
+import requests
+
+from ui.settings import UiSettings
+
+RETRY_PAUSE_S = 0.5
+HEALTH_TIMEOUT_S = 3.0
+
+
+class Service(StrEnum):
+    DETECTION = "detection"
+    DEPTH = "depth"
+
+    @property
+    def title(self) -> str:
+        """``detection API``, for the middle of a sentence."""
+        return f"{self.value} API"
+
+    @property
+    def heading(self) -> str:
+        """``Detection API``, for the start of a line."""
+        return f"{self.value.capitalize()} API"
+
+
+class Failure(StrEnum):
+    """Why a call gave no result."""
+
+    UNREACHABLE = "unreachable"  # nothing answers at the URL (stopped, wrong URL)
+    TIMEOUT = "timeout"  # connected, but no answer in time (overloaded, slow model)
+    UNAVAILABLE = "unavailable"  # 503: model loading, failed to load, or queue full
+    REJECTED = "rejected"  # 4xx: the API refused this image or these parameters
+    FAILED = "failed"  # 5xx or an answer that is not the contract
+
+
+class ApiCallError(Exception):
+    """A call to one API gave no usable result; ``str()`` is a sentence for people."""
+
+    def __init__(
+        self, service: Service, failure: Failure, message: str, *, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.service = service
+        self.failure = failure
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Box:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Box:
+        return cls(float(data["x1"]), float(data["y1"]), float(data["x2"]), float(data["y2"]))
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+
+@dataclass(frozen=True)
+class DetectedObject:
+    class_name: str
+    confidence: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The answer of ``POST /detect``: objects sorted by confidence."""
+
+    objects: list[DetectedObject]
+    model: str
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def raw_detections(self) -> list[dict[str, Any]]:
+        """The ``detections`` list exactly as the API returned it (what the depth API accepts)."""
+        return self.raw["detections"]
+
+
+@dataclass(frozen=True)
+class ObjectDepth:
+    """One detected object with its depth: ``rank`` 1 is the nearest, ``closeness`` 1 the nearest point."""
+
+    class_name: str
+    confidence: float
+    box: Box
+    depth: float
+    closeness: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class DepthStats:
+    min: float
+    max: float
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class DepthResult:
+    """The answer of ``POST /predict_depth``: pictures as encoded image bytes, objects nearest first."""
+
+    objects: list[ObjectDepth]
+    stats: DepthStats
+    semantics: str
+    model: str
+    colored: bytes
+    side_by_side: bytes
+    picture_type: str  # MIME type of both pictures, e.g. image/jpeg
+    raw: dict[str, Any] = field(repr=False)  # without the pictures
+
+    @property
+    def is_metric(self) -> bool:
+        return self.semantics == "metric_meters"
+
+    @property
+    def meaning(self) -> str:
+        """What the depth numbers mean, in plain words."""
+        if self.is_metric:
+            return "Depth values are distances from the camera in meters: smaller is closer."
+        return "Depth values are relative (no unit): larger means closer to the camera."
+
+
+@dataclass(frozen=True)
+class Health:
+    """One API as the sidebar shows it."""
+
+    service: Service
+    ok: bool
+    status: str
+    detail: str = ""
+    model: str = ""
+    classes: tuple[str, ...] = ()
+
+
+class ApiClient:
+    """Calls the detection and depth APIs at the URLs of :class:`UiSettings`."""
+
+    def __init__(self, settings: UiSettings, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or requests.Session()
+        self._urls = {Service.DETECTION: settings.detection_api_url, Service.DEPTH: settings.depth_api_url}
+
+    def url(self, service: Service) -> str:
+        return self._urls[service]
+
+    def detect(
+        self, image: bytes, filename: str, *, conf: float, iou: float, classes: list[str] | None = None
+    ) -> Detection:
+        """``POST /detect``: the objects in ``image`` above ``conf``, optionally only ``classes``."""
+        form = {"conf": f"{conf:g}", "iou": f"{iou:g}"}
+        if classes:
+            form["classes"] = json.dumps(classes)
+        body = self._post(
+            Service.DETECTION, "/detect", image, filename, form, self.settings.detection_timeout_s
+        )
+        try:
+            objects = [
+                DetectedObject(str(d["class_name"]), float(d["confidence"]), Box.from_json(d["bbox"]))
+                for d in body["detections"]
+            ]
+            model = str(body.get("model", {}).get("weights", ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _not_the_contract(Service.DETECTION, exc) from None
+        return Detection(objects=objects, model=model, raw=body)
+
+    def predict_depth(
+        self, image: bytes, filename: str, detections: list[dict[str, Any]] | None
+    ) -> DepthResult:
+        """``POST /predict_depth``: the depth map of ``image`` and the depth of each detection."""
+        form = {"include_images": "true"}
+        if detections is not None:
+            form["detections"] = json.dumps(detections)
+        body = self._post(
+            Service.DEPTH, "/predict_depth", image, filename, form, self.settings.depth_timeout_s
+        )
+        try:
+            images = body.get("images") or {}
+            picture_type, colored = _data_url_bytes(images["depth_colored"])
+            _, side_by_side = _data_url_bytes(images["depth_visualization"])
+            objects = [
+                ObjectDepth(
+                    class_name=str(o["class_name"]),
+                    confidence=float(o["confidence"]),
+                    box=Box.from_json(o["bbox"]),
+                    depth=float(o.get("depth_median", o["depth_value"])),
+                    closeness=float(o["closeness"]),
+                    rank=int(o["rank"]),
+                )
+                for o in body.get("depth_at_objects") or []
+            ]
+            stats = body["depth_stats"]
+            depth_stats = DepthStats(
+                float(stats["min_depth"]),
+                float(stats["max_depth"]),
+                float(stats["mean_depth"]),
+                float(stats["std_depth"]),
+            )
+            semantics = str(body.get("depth_semantics", "relative_inverse"))
+            model = _model_name(body.get("model_info") or {})
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise _not_the_contract(Service.DEPTH, exc) from None
+        objects.sort(key=lambda o: o.rank)
+        raw = {key: value for key, value in body.items() if key != "images"}
+        return DepthResult(objects, depth_stats, semantics, model, colored, side_by_side, picture_type, raw)
+
+    def health(self, service: Service) -> Health:
+        """``GET /health`` and, when healthy, ``GET /model-info``; never raises."""
+        base = self.url(service)
+        try:
+            response = self._session.get(
+                f"{base}/health", timeout=(self.settings.connect_timeout_s, HEALTH_TIMEOUT_S)
+            )
+        except requests.Timeout:
+            return Health(service, False, "timeout", f"no answer from {base} within {HEALTH_TIMEOUT_S:g} s")
+        except requests.RequestException:
+            return Health(service, False, "unreachable", f"nothing answers at {base}")
+        body = _json_or_empty(response)
+        if response.status_code != 200:
+            status = str(body.get("status") or f"HTTP {response.status_code}")
+            return Health(service, False, status, str(body.get("error") or ""))
+        try:
+            info = self._session.get(
+                f"{base}/model-info", timeout=(self.settings.connect_timeout_s, HEALTH_TIMEOUT_S)
+            )
+            info_body = _json_or_empty(info) if info.status_code == 200 else {}
+        except requests.RequestException:
+            info_body = {}
+        classes = info_body.get("classes")
+        names = tuple(str(name) for name in classes.values()) if isinstance(classes, dict) else ()
+        return Health(service, True, "ok", model=_model_name(info_body), classes=names)
+
+    def _post(
+        self,
+        service: Service,
+        path: str,
+        image: bytes,
+        filename: str,
+        form: dict[str, str],
+        read_timeout_s: float,
+    ) -> dict[str, Any]:
+        url = f"{self.url(service)}{path}"
+        timeout = (self.settings.connect_timeout_s, read_timeout_s)
+        for attempt in (1, 2):
+            try:
+                response = self._session.post(
+                    url, files={"image": (filename, image)}, data=form, timeout=timeout
+                )
+                break
+            except requests.ReadTimeout:
+                raise ApiCallError(
+                    service,
+                    Failure.TIMEOUT,
+                    f"The {service.title} did not answer within {read_timeout_s:g} s.",
+                ) from None
+            except requests.ConnectionError:
+                if attempt == 2:
+                    raise ApiCallError(
+                        service,
+                        Failure.UNREACHABLE,
+                        f"The {service.title} cannot be reached at {self.url(service)}.",
+                    ) from None
+                time.sleep(RETRY_PAUSE_S)
+        body = _json_or_empty(response)
+        if response.status_code == 200 and body.get("success") is True:
+            return body
+        reason = str(body.get("error") or response.reason or "no reason given")
+        status = response.status_code
+        if status == 503:
+            failure, message = Failure.UNAVAILABLE, f"The {service.title} is not ready: {reason}"
+        elif 400 <= status < 500:
+            failure, message = Failure.REJECTED, f"The {service.title} refused the image: {reason}"
+        else:
+            failure, message = Failure.FAILED, f"The {service.title} failed (HTTP {status}): {reason}"
+        raise ApiCallError(service, failure, message, status=status)
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _data_url_bytes(url: str) -> tuple[str, bytes]:
+    """The MIME type and bytes of a ``data:image/...;base64,`` URL."""
+    header, _, payload = url.partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64"):
+        raise ValueError(f"not a base64 image data URL: {header[:40]!r}")
+    return header[len("data:") : -len(";base64")], base64.b64decode(payload, validate=True)
+
+
+def _model_name(info: dict[str, Any]) -> str:
+    """The model's name as people know it: a hub id or file name, not a long local path."""
+    for key in ("weights", "model", "name", "model_name"):
+        value = info.get(key)
+        if isinstance(value, str) and value:
+            return PurePath(value).name if value.startswith(("/", "~", ".")) else value
+    return ""
+
+
+def _not_the_contract(service: Service, exc: Exception) -> ApiCallError:
+    return ApiCallError(
+        service,
+        Failure.FAILED,
+        f"The {service.title} answered something unexpected ({type(exc).__name__}: {exc}).",
+    )

@@ -1,0 +1,142 @@
+"""What the page shows, as plain values: the object table, the chart, the sentence, the JSON.
+
+Built from one :class:`Analysis` (the two API answers, or why each is missing); no Streamlit here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from ui.client import ApiCallError, Box, DepthResult, Detection
+from ui.drawing import Label, draw_labels
+
+
+@dataclass(frozen=True)
+class Photo:
+    """The picture being analysed: its name, bytes as uploaded and the upright decoded image."""
+
+    name: str
+    data: bytes
+    picture: Image.Image
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One click on Analyze: each API's answer, or the error that replaced it."""
+
+    photo: Photo
+    options: dict[str, Any]
+    detection: Detection | None = None
+    detection_error: ApiCallError | None = None
+    depth: DepthResult | None = None
+    depth_error: ApiCallError | None = None
+
+    @property
+    def has_ranking(self) -> bool:
+        """True when objects come with depth (nearest first); False when only detections are known."""
+        return self.depth is not None and bool(self.depth.objects)
+
+    @property
+    def object_count(self) -> int:
+        if self.detection is not None:
+            return len(self.detection.objects)
+        return len(self.depth.objects) if self.depth is not None else 0
+
+
+def _box_text(box: Box) -> str:
+    return f"({box.x1:.0f}, {box.y1:.0f}) – ({box.x2:.0f}, {box.y2:.0f})"
+
+
+def object_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """Table rows: nearest → farthest when depth is known, else by confidence."""
+    if analysis.has_ranking:
+        assert analysis.depth is not None
+        return [
+            {
+                "rank": o.rank,
+                "class": o.class_name,
+                "confidence": round(o.confidence, 3),
+                "closeness": round(o.closeness, 3),
+                "depth": round(o.depth, 3),
+                "box": _box_text(o.box),
+            }
+            for o in analysis.depth.objects
+        ]
+    if analysis.detection is None:
+        return []
+    return [
+        {"class": o.class_name, "confidence": round(o.confidence, 3), "box": _box_text(o.box)}
+        for o in analysis.detection.objects
+    ]
+
+
+def closeness_by_object(analysis: Analysis) -> dict[str, float]:
+    """Chart data: ``"1. person" → closeness``, nearest first; empty without depth."""
+    if not analysis.has_ranking:
+        return {}
+    assert analysis.depth is not None
+    return {f"{o.rank}. {o.class_name}": round(o.closeness, 3) for o in analysis.depth.objects}
+
+
+def nearest_sentence(analysis: Analysis) -> str | None:
+    """``Nearest: person (87% confidence).``, or ``None`` when there is no ranked object."""
+    if not analysis.has_ranking:
+        return None
+    assert analysis.depth is not None
+    nearest = analysis.depth.objects[0]
+    return f"Nearest: {nearest.class_name} ({nearest.confidence:.0%} confidence)."
+
+
+def labels(analysis: Analysis) -> list[Label]:
+    """Boxes to draw: ranked ``#1 person 87%`` when depth is known, else ``person 87%``."""
+    if analysis.has_ranking:
+        assert analysis.depth is not None
+        return [
+            Label(o.box, f"#{o.rank} {o.class_name} {o.confidence:.0%}", o.class_name, emphasis=o.rank == 1)
+            for o in analysis.depth.objects
+        ]
+    if analysis.detection is None:
+        return []
+    return [
+        Label(o.box, f"{o.class_name} {o.confidence:.0%}", o.class_name) for o in analysis.detection.objects
+    ]
+
+
+def annotated_picture(analysis: Analysis) -> Image.Image | None:
+    """The photo with the detections drawn; ``None`` when detection gave no answer."""
+    if analysis.detection is None:
+        return None
+    return draw_labels(analysis.photo.picture, labels(analysis))
+
+
+def result_json(analysis: Analysis) -> str:
+    """The full result as downloadable JSON: both API answers (pictures left out) and any errors."""
+    document: dict[str, Any] = {
+        "image": {
+            "name": analysis.photo.name,
+            "sha256_16": analysis.photo.digest,
+            "size": [analysis.photo.picture.width, analysis.photo.picture.height],
+        },
+        "options": analysis.options,
+        "detection": analysis.detection.raw if analysis.detection else None,
+        "depth": analysis.depth.raw if analysis.depth else None,
+        "errors": {
+            error.service.value: {
+                "failure": error.failure.value,
+                "status": error.status,
+                "message": str(error),
+            }
+            for error in (analysis.detection_error, analysis.depth_error)
+            if error is not None
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
