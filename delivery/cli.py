@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,7 +52,7 @@ def images_command(args: argparse.Namespace) -> int:
     print(f"Building with {engine.executable}, tags {', '.join(tags)}", flush=True)
     try:
         if args.push and ".dkr.ecr." in args.registry:
-            ecr.ensure_repositories(boto3.client("ecr"), [spec.repository for spec in images.IMAGES])
+            ecr.ensure_repositories(aws_session().client("ecr"), [spec.repository for spec in images.IMAGES])
         built = images.build_images(engine, registry=args.registry, tags=tags, build_args=build_args)
         if args.push:
             images.push_images(engine, built)
@@ -85,14 +86,19 @@ def confirm_destroy(read: Callable[[str], str] = input, *, interactive: bool | N
     return True
 
 
+def aws_session() -> boto3.Session:
+    """A boto3 session; ``AWS_REGION`` (which the stack reads too) wins over the profile's region."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = _parser().parse_args(argv)
     if args.command == "images":
         return images_command(args)
     if args.command == "deploy":
-        return pipeline.deploy(pipeline.Deployment(boto3.Session(), timing=pipeline.Timing.from_env()))
+        return pipeline.deploy(pipeline.Deployment(aws_session(), timing=pipeline.Timing.from_env()))
     if not args.yes and not confirm_destroy():
         return 1
-    deployment = pipeline.Deployment(boto3.Session(), check=pipeline.destroy_checks)
+    deployment = pipeline.Deployment(aws_session(), check=pipeline.destroy_checks)
     return pipeline.destroy(deployment, keep_repositories=args.keep_repositories)

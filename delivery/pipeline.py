@@ -60,6 +60,7 @@ class Deployment:
     stack_factory: Callable[[dict[str, str], Path], Stack] = lambda env, root: Stack(find_tools(), env, root)
     identity: prerequisites.AwsIdentity | None = None
     outputs: dict[str, object] = field(default_factory=dict)
+    _clients: dict[str, object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.tag = self.tag or os.environ.get("IMAGE_TAG") or images.default_tag(self.root)
@@ -118,7 +119,9 @@ class Deployment:
     # -- helpers -----------------------------------------------------------------------------------
 
     def _client(self, service: str):
-        return self.session.client(service)
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
 
     def _stack(self) -> Stack:
         identity = self.identity

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import boto3
+import botocore.session
 import pytest
 
 MOTO_START_TIMEOUT_S = 30
 # moto reports this many running tasks for every ECS service it creates: services that want one
 # task are stable, services that want more never are.
 MOTO_RUNNING_TASKS = 1
-REGION = "eu-west-1"
 
 
 def _free_port() -> int:
@@ -71,23 +71,45 @@ def moto_url(tmp_path_factory) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture(scope="session")
+def _botocore_session():
+    """One botocore session for all tests: clients then share its loaded service models (much faster)."""
+    return botocore.session.Session()
+
+
+@pytest.fixture(scope="session")
+def _fresh_regions(moto_url, _botocore_session) -> Iterator[str]:
+    """Endless region names, each unused in moto so far (a moto reset, which is slow, only when all were).
+
+    moto keeps its state per account and region, so a test in an unused region starts clean.
+    """
+    regions = _botocore_session.get_available_regions("ecs")
+
+    def cycle() -> Iterator[str]:
+        while True:
+            yield from regions
+            request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+            with urllib.request.urlopen(request, timeout=30):
+                pass
+
+    return cycle()
+
+
 @pytest.fixture
-def aws(moto_url, monkeypatch, tmp_path) -> boto3.Session:
-    """A boto3 session whose every client talks to the (freshly reset) moto server."""
-    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=5):
-        pass
+def aws(moto_url, _botocore_session, _fresh_regions, monkeypatch, tmp_path) -> boto3.Session:
+    """A boto3 session whose every client talks to moto, in a region no other test has used."""
+    region = next(_fresh_regions)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCOUNT_ID", "IMAGE_TAG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", region)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    return boto3.Session()
+    return boto3.Session(botocore_session=_botocore_session)
 
 
 @pytest.fixture

@@ -1,0 +1,163 @@
+"""`deploy` and `destroy` end to end: every AWS call goes to moto; the engine and the stack tool are fakes."""
+
+import pytest
+
+from delivery import cli, pipeline, prerequisites
+from delivery.images import IMAGES
+
+FAST = pipeline.Timing(wait_timeout_s=0.3, wait_poll_s=0.05, smoke_timeout_s=0.3, smoke_poll_s=0.05)
+TAG = "0123456789ab"
+
+
+class FakeEngine:
+    def __init__(self):
+        self.calls = []
+
+    def login(self, registry, username, password):
+        self.calls.append(("login", registry, username))
+
+    def build(self, dockerfile, tags, *, context, build_args=None):
+        self.calls.append(("build", dockerfile.name, *tags))
+
+    def push(self, reference):
+        self.calls.append(("push", reference))
+
+
+class FakeStack:
+    """Stands in for cdktf: `apply` creates the ECS services in moto, `outputs` points at a local server."""
+
+    def __init__(self, make_services, desired, ui_url):
+        self.make_services, self.desired, self.ui_url = make_services, desired, ui_url
+        self.env = None
+        self.calls = []
+
+    def __call__(self, env, root):
+        self.env = env
+        return self
+
+    def apply(self):
+        self.calls.append("apply")
+        self.make_services(self.desired, cluster="objdepth-cluster")
+
+    def destroy(self):
+        self.calls.append("destroy")
+
+    def outputs(self):
+        return {
+            "ui_url": self.ui_url,
+            "detection_api_url": self.ui_url + "yoloapi",
+            "depth_api_url": self.ui_url + "depthapi",
+            "ecs_cluster_name": "objdepth-cluster",
+            "ecs_service_names": {name: name for name in self.desired},
+            "log_group_names": {"ui": "/objdepth/ui"},
+        }
+
+
+def aws_only(session):
+    """The real AWS check (against moto); engine and tool checks are the fakes' business."""
+    check, identity = prerequisites.check_aws(session)
+    assert check.ok, check.line()
+    return identity
+
+
+@pytest.fixture
+def deployment(aws, make_services, http_server, healthy_routes, capsys):
+    def build(desired=None, routes=None):
+        ui_url = http_server(routes or healthy_routes) + "/"
+        stack = FakeStack(make_services, desired or {"detection": 1, "depth": 1, "ui": 1}, ui_url)
+        engine = FakeEngine()
+        d = pipeline.Deployment(
+            aws, tag=TAG, timing=FAST, check=aws_only, engine_factory=lambda: engine, stack_factory=stack
+        )
+        return d, engine, stack
+
+    return build
+
+
+def test_deploy_end_to_end(deployment, aws, capsys):
+    d, engine, stack = deployment()
+
+    assert pipeline.deploy(d) == 0
+
+    out = capsys.readouterr().out
+    for i, title in enumerate(["Check prerequisites", "Ensure ECR repositories", "Build and push images"], 1):
+        assert f"[{i}/6] {title}" in out
+    assert "[6/6] Smoke-test the load balancer" in out
+    assert f"Deployed. Open the web UI:\n  {d.outputs['ui_url']}" in out
+    repositories = aws.client("ecr").describe_repositories()["repositories"]
+    assert sorted(r["repositoryName"] for r in repositories) == sorted(s.repository for s in IMAGES)
+    registry = repositories[0]["repositoryUri"].split("/")[0]
+    assert engine.calls[0] == ("login", registry, "AWS")
+    pushed = [c[1] for c in engine.calls if c[0] == "push"]
+    assert pushed == [f"{registry}/{spec.repository}:{TAG}" for spec in IMAGES]
+    assert stack.env["IMAGE_TAG"] == TAG
+    assert stack.env["AWS_REGION"] == aws.region_name and stack.env["AWS_ACCOUNT_ID"].isdigit()
+
+
+def test_deploy_stops_at_unstable_services_and_says_how_to_recover(deployment, capsys):
+    d, _, _ = deployment(desired={"detection": 1, "depth": 1, "ui": 2})
+
+    assert pipeline.deploy(d) == 1
+
+    out = capsys.readouterr().out
+    assert "FAILED: Wait for the ECS services to become stable" in out
+    assert "ui: 1/2 tasks running" in out
+    assert "make destroy" in out and "To retry:" in out
+    assert "[6/6]" not in out
+
+
+def test_deploy_reports_the_failing_route(deployment, healthy_routes, capsys):
+    d, _, _ = deployment(routes={**healthy_routes, "/depthapi/health": (503, "loading")})
+
+    assert pipeline.deploy(d) == 1
+
+    out = capsys.readouterr().out
+    assert "FAILED: Smoke-test the load balancer" in out
+    assert "depth (http://127.0.0.1:" in out and "/depthapi/health): HTTP 503" in out
+
+
+def test_missing_output_is_explained(deployment, capsys):
+    d, _, stack = deployment()
+    stack.outputs = lambda: {"ui_url": "http://x/"}
+
+    assert pipeline.deploy(d) == 1
+
+    assert "the stack has no output 'ecs_service_names' (outputs: ui_url)" in capsys.readouterr().out
+
+
+def test_destroy_deletes_the_stack_then_the_repositories(deployment, aws, capsys):
+    d, _, stack = deployment()
+    assert pipeline.deploy(d) == 0
+
+    assert pipeline.destroy(d) == 0
+
+    assert stack.calls == ["apply", "destroy"]
+    assert aws.client("ecr").describe_repositories()["repositories"] == []
+    assert "Everything is deleted." in capsys.readouterr().out
+
+
+def test_destroy_can_keep_the_repositories(deployment, aws):
+    d, _, _ = deployment()
+    d.ensure_repositories()
+
+    assert pipeline.destroy(d, keep_repositories=True) == 0
+
+    assert len(aws.client("ecr").describe_repositories()["repositories"]) == 3
+
+
+def test_destroy_asks_first(capsys):
+    assert not cli.confirm_destroy(read=lambda _: "y", interactive=True)
+    assert "Cancelled; nothing was deleted." in capsys.readouterr().out
+    assert cli.confirm_destroy(read=lambda _: "objdepth", interactive=True)
+
+
+def test_destroy_without_a_terminal_needs_yes(capsys):
+    assert not cli.confirm_destroy(read=pytest.fail, interactive=False)
+    assert "make destroy YES=1" in capsys.readouterr().err
+
+
+def test_cli_destroy_without_yes_deletes_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "destroy", pytest.fail)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+
+    assert cli.main(["destroy"]) == 1
