@@ -35,7 +35,8 @@ class DepthSettings(BaseSettings):
         default=518,
         ge=14,
         le=2048,
-        description="Side the image is resized to for the model (a multiple of 14).",
+        description="Size the model sees: the image keeps its aspect ratio and is scaled as little as "
+        "possible so that one side has this length; both sides are rounded to multiples of 14.",
     )
     colormap: str = Field(default="Spectral_r", description="Default matplotlib colormap of the pictures.")
     jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of the JPEG pictures.")

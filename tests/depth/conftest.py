@@ -27,7 +27,12 @@ def tiny_metric_model(tmp_path_factory) -> Path:
     )
 
 
+# The model's own preprocessor says 518; tests ask for less to stay fast on two shared cores.
+TEST_INPUT_SIZE = 266
+
+
 def build_app(model: Path, **settings):
+    settings.setdefault("input_size", TEST_INPUT_SIZE)
     core = CoreSettings(max_upload_mb=2.0, max_pixels=4_000_000)
     service = DepthService(DepthSettings(model=str(model), allow_download=False, **settings), core)
     app = create_app(service, core, load_in_background=False)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PHOTOS
+from tests.depth.conftest import TEST_INPUT_SIZE
 from tests.depth.helpers import detection, predict
 from tests.support.images import decode_data_url
 
@@ -26,7 +27,7 @@ def boxes_for(width: int, height: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", PHOTOS)
-def test_contract_on_real_photos(client, photo_bytes, name):
+def test_contract_on_real_photos(client, photo_bytes, name, tiny_depth_model):
     width, height = Image.open(io.BytesIO(photo_bytes[name])).size
     sent = boxes_for(width, height)
     response = predict(client, photo_bytes[name], filename=name, detections=sent)
@@ -35,7 +36,11 @@ def test_contract_on_real_photos(client, photo_bytes, name):
 
     assert body["success"] is True
     assert datetime.fromisoformat(body["timestamp"]).tzinfo is not None
-    assert body["model_info"]["input_size"] == 518 and body["model_info"]["device"] == "cpu"
+    assert body["model_info"] == {
+        "model": str(tiny_depth_model),
+        "device": "cpu",
+        "input_size": TEST_INPUT_SIZE,
+    }
     assert body["depth_semantics"] == "relative_inverse"
     assert body["image_info"] == {"original_size": [height, width], "filename": name, "format": "JPEG"}
     assert body["detection_info"] == {"detection_count": 3, "midpoints_processed": 3}
