@@ -27,7 +27,7 @@ FULL_OPTIONS: dict[str, Any] = {
     "alarm_email": "ops@example.com",
 }
 
-_REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)\}$")
+_REFERENCE = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)\}$")
 
 
 def raw_settings() -> dict[str, Any]:
@@ -60,11 +60,8 @@ class Synthesized:
         """The resource or data source a ``${type.id.attribute}`` reference points to."""
         parsed = _REFERENCE.match(reference)
         assert parsed, f"not a plain reference: {reference!r}"
-        type_, id_, _ = parsed.groups()
-        if type_ == "data":
-            type_, id_ = id_, reference.split(".")[2]
-            return self.doc["data"][type_][id_]
-        return self.doc["resource"][type_][id_]
+        data, type_, id_, _ = parsed.groups()
+        return self.doc["data" if data else "resource"][type_][id_]
 
     def containers(self) -> dict[str, dict[str, Any]]:
         """Container definitions of every task definition, keyed by container name."""

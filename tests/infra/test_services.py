@@ -1,0 +1,203 @@
+"""Task definitions, ECS services and service auto scaling: one construct, three services."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from apis.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
+from cdktf_app.cdk import Testing
+from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, settings_from_dict
+from cdktf_app.constructs.service import ServiceWiring, container_definition, health_check_command
+from tests.infra.helpers import Synthesized, raw_settings
+
+Testing.__test__ = False
+
+BY_ID = {"ids": lambda route: route.name}
+
+
+def _container(stack: Synthesized, route: ServiceRoute) -> dict:
+    return stack.containers()[stack.settings.services[route.name].container_name]
+
+
+def _env(container: dict) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container["environment"]}
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_bridge_task_with_a_dynamic_host_port_on_the_routes_port(
+    stack: Synthesized, route: ServiceRoute
+) -> None:
+    service = stack.settings.services[route.name]
+    task = stack.one("aws_ecs_task_definition", family=service.task_family)
+    assert task["network_mode"] == "bridge"
+    assert task["requires_compatibilities"] == ["EC2"]
+    assert task["execution_role_arn"] != task["task_role_arn"]
+    container = _container(stack, route)
+    assert container["portMappings"] == [{"containerPort": route.port, "hostPort": 0, "protocol": "tcp"}]
+    assert container["memory"] >= MIN_CONTAINER_MEMORY_MIB[route.name]
+    assert container["memory"] <= int(task["memory"])
+    assert container["image"].endswith(":latest")
+    assert container["image"].startswith("${aws_ecr_repository.")
+    assert stack.resolve(container["image"].rsplit(":", 1)[0])["name"] == service.image_name
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_container_health_check_uses_python_not_curl(stack: Synthesized, route: ServiceRoute) -> None:
+    check = _container(stack, route)["healthCheck"]
+    assert check["command"][:3] == ["CMD", "python", "-c"]
+    assert f"http://127.0.0.1:{route.port}{route.health_path}" in check["command"][3]
+    assert "curl" not in json.dumps(check)
+    assert check["startPeriod"] >= 180, "model loading takes minutes on a cold instance"
+
+
+def test_health_check_command_fails_on_a_refused_connection() -> None:
+    """The command really is runnable Python and exits non-zero when nothing listens (loopback only)."""
+    route = ServiceRoute(name="probe", port=9, path_prefix="/x", health_path="/x/health")
+    command = health_check_command(route)
+    result = subprocess.run([sys.executable, *command[2:]], capture_output=True, timeout=30)
+    assert result.returncode != 0
+    assert b"Connection refused" in result.stderr or b"URLError" in result.stderr
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_logs_go_to_the_services_log_group(stack: Synthesized, route: ServiceRoute) -> None:
+    logging = _container(stack, route)["logConfiguration"]
+    assert logging["logDriver"] == "awslogs"
+    group = stack.resolve(logging["options"]["awslogs-group"])
+    assert group["name"] == f"/ecs/objdepth-cluster/{route.name}"
+    assert group["retention_in_days"] == stack.settings.log_retention_days
+    assert logging["options"]["awslogs-region"] == "us-east-1"
+
+
+@pytest.mark.parametrize("route", [DETECTION, DEPTH], **BY_ID)
+def test_api_environment_carries_prefix_and_server_sizing(stack: Synthesized, route: ServiceRoute) -> None:
+    service = stack.settings.services[route.name]
+    assert _env(_container(stack, route)) == {
+        "PATH_PREFIX": route.path_prefix,
+        "LOG_LEVEL": service.log_level,
+        "GUNICORN_WORKERS": str(service.gunicorn_workers),
+        "GUNICORN_THREADS": str(service.gunicorn_threads),
+        "DEVICE": "cpu",
+    }
+    assert _container(stack, route)["secrets"] == []
+
+
+def test_ui_calls_the_apis_through_the_load_balancer_over_http(stack: Synthesized) -> None:
+    env = _env(_container(stack, UI))
+    assert env["DETECTION_API_URL"].startswith("http://${aws_lb.")
+    assert env["DETECTION_API_URL"].endswith(".dns_name}/yoloapi")
+    assert env["DEPTH_API_URL"].endswith(".dns_name}/depthapi")
+
+
+def test_ui_calls_the_apis_over_https_on_the_certificate_domain(full_stack: Synthesized) -> None:
+    """With the redirect on, plain HTTP would be answered 301 and a redirected POST arrives as GET."""
+    env = _env(_container(full_stack, UI))
+    assert env["DETECTION_API_URL"] == "https://objdepth.example.com/yoloapi"
+    assert env["DEPTH_API_URL"] == "https://objdepth.example.com/depthapi"
+
+
+def test_ui_cookie_secret_comes_from_ssm_never_from_the_environment(any_stack: Synthesized) -> None:
+    container = _container(any_stack, UI)
+    (secret,) = container["secrets"]
+    assert secret["name"] == "STREAMLIT_SERVER_COOKIE_SECRET"
+    assert secret["valueFrom"].endswith(":parameter/objdepth/streamlit-cookie-secret")
+    assert secret["valueFrom"].startswith(
+        f"arn:aws:ssm:{any_stack.settings.aws_region}:${{data.aws_caller_identity."
+    )
+    assert "STREAMLIT_SERVER_COOKIE_SECRET" not in _env(container)
+    ui_execution = any_stack.one("aws_iam_role", name="objdepth-cluster-ui-execution")
+    statements = [
+        s
+        for p in any_stack.resources("aws_iam_role_policy")
+        if p["role"] == ui_execution["name"] or any_stack.resolve(p["role"]) is ui_execution
+        for s in json.loads(p["policy"])["Statement"]
+    ]
+    assert {
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameters"],
+        "Resource": [secret["valueFrom"]],
+    } in statements
+
+
+def test_only_the_ui_may_read_the_cookie_secret(stack: Synthesized) -> None:
+    readers = [p for p in stack.policies() if "ssm:GetParameters" in json.dumps(p)]
+    assert len(readers) == 1
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_read_only_root_with_a_writable_scratch_volume(stack: Synthesized, route: ServiceRoute) -> None:
+    container = _container(stack, route)
+    assert container["readonlyRootFilesystem"] is True
+    assert container["privileged"] is False
+    assert container["mountPoints"] == [
+        {"sourceVolume": "scratch", "containerPath": "/tmp", "readOnly": False}
+    ]
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_service_wiring(stack: Synthesized, route: ServiceRoute) -> None:
+    settings = stack.settings.services[route.name]
+    service = stack.one("aws_ecs_service", name=settings.service_name)
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["health_check_grace_period_seconds"] >= 180
+    (strategy,) = service["capacity_provider_strategy"]
+    assert stack.resolve(strategy["capacity_provider"])["name"] == "objdepth-cluster-ec2"
+    assert "launch_type" not in service
+    (balancer,) = service["load_balancer"]
+    assert balancer["container_name"] == settings.container_name
+    assert balancer["container_port"] == route.port
+    assert stack.resolve(balancer["target_group_arn"])["health_check"]["path"] == route.health_path
+    assert {"type": "spread", "field": "attribute:ecs.availability-zone"} in service[
+        "ordered_placement_strategy"
+    ]
+    assert stack.resolve(service["task_definition"])["family"] == settings.task_family
+    assert "desired_count" in service["lifecycle"]["ignore_changes"]
+    depends = " ".join(service["depends_on"])
+    assert "aws_lb_listener." in depends and "aws_ecs_cluster_capacity_providers." in depends
+
+
+@pytest.mark.parametrize("route", SERVICES, **BY_ID)
+def test_service_scales_on_cpu_and_on_requests_per_target(stack: Synthesized, route: ServiceRoute) -> None:
+    settings = stack.settings.services[route.name]
+    service = stack.one("aws_ecs_service", name=settings.service_name)
+    (target,) = [
+        t
+        for t in stack.resources("aws_appautoscaling_target")
+        if stack.resolve(t["resource_id"].rsplit("/", 1)[1]) is service
+    ]
+    assert target["resource_id"].startswith("service/${aws_ecs_cluster.")
+    assert (target["min_capacity"], target["max_capacity"]) == (settings.min_count, settings.max_count)
+    assert target["scalable_dimension"] == "ecs:service:DesiredCount"
+    configs = [
+        p["target_tracking_scaling_policy_configuration"]
+        for p in stack.resources("aws_appautoscaling_policy")
+        if stack.resolve(p["resource_id"]) is target
+    ]
+    by_metric = {c["predefined_metric_specification"]["predefined_metric_type"]: c for c in configs}
+    assert set(by_metric) == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    assert by_metric["ECSServiceAverageCPUUtilization"]["target_value"] == settings.cpu_target_value
+    requests = by_metric["ALBRequestCountPerTarget"]
+    assert requests["target_value"] == settings.requests_per_target
+    label = requests["predefined_metric_specification"]["resource_label"]
+    alb_suffix, group_suffix = label.split("/")
+    assert stack.resolve(alb_suffix)["name"] == "objdepth-alb"
+    assert stack.resolve(group_suffix)["name"] == settings.target_group_name
+
+
+def test_image_tag_override_reaches_every_container() -> None:
+    settings = settings_from_dict(raw_settings(), environ={"IMAGE_TAG": "9c1d2e3"})
+    wiring = ServiceWiring(
+        cluster_arn="c",
+        cluster_name="c",
+        capacity_provider_name="p",
+        repository_url="123456789012.dkr.ecr.us-east-1.amazonaws.com/repo",
+        repository_arn="r",
+        target_group_arn="t",
+        request_count_label="l",
+    )
+    images = {container_definition(r, settings, wiring, "g")["image"] for r in SERVICES}
+    assert images == {"123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:9c1d2e3"}
