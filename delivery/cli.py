@@ -35,9 +35,6 @@ def _parser() -> argparse.ArgumentParser:
 
     destroy = commands.add_parser("destroy", help="delete the deployment and its images (make destroy)")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    destroy.add_argument(
-        "--keep-repositories", action="store_true", help="keep the ECR repositories and images"
-    )
     return parser
 
 
@@ -51,9 +48,15 @@ def images_command(args: argparse.Namespace) -> int:
     tags = args.tag or [images.default_tag()]
     print(f"Building with {engine.executable}, tags {', '.join(tags)}", flush=True)
     try:
+        repositories = images.repository_settings()
         if args.push and ".dkr.ecr." in args.registry:
-            ecr.ensure_repositories(aws_session().client("ecr"), [spec.repository for spec in images.IMAGES])
-        built = images.build_images(engine, registry=args.registry, tags=tags, build_args=build_args)
+            names = [spec.repository for spec in repositories.specs]
+            ecr.ensure_repositories(
+                aws_session().client("ecr"), names, tag_mutability=repositories.tag_mutability
+            )
+        built = images.build_images(
+            engine, registry=args.registry, tags=tags, specs=repositories.specs, build_args=build_args
+        )
         if args.push:
             images.push_images(engine, built)
     except DeliveryError as exc:
@@ -101,4 +104,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.yes and not confirm_destroy():
         return 1
     deployment = pipeline.Deployment(aws_session(), check=pipeline.destroy_checks)
-    return pipeline.destroy(deployment, keep_repositories=args.keep_repositories)
+    return pipeline.destroy(deployment)

@@ -18,11 +18,12 @@ class RegistryLogin:
     password: str
 
 
-def ensure_repositories(ecr, names: Iterable[str]) -> dict[str, str]:
+def ensure_repositories(ecr, names: Iterable[str], *, tag_mutability: str = "IMMUTABLE") -> dict[str, str]:
     """Create each repository that does not exist yet; return ``{name: repositoryUri}``.
 
-    New repositories scan images on push and keep tags mutable (``prod`` moves). Running it
-    again changes nothing.
+    New repositories are made as the stack declares them (scan on push, KMS encryption with the
+    AWS managed key, the stack's tag mutability), so that the stack adopts them unchanged.
+    Running it again changes nothing.
     """
     uris: dict[str, str] = {}
     for name in names:
@@ -30,7 +31,8 @@ def ensure_repositories(ecr, names: Iterable[str]) -> dict[str, str]:
             repository = ecr.create_repository(
                 repositoryName=name,
                 imageScanningConfiguration={"scanOnPush": True},
-                imageTagMutability="MUTABLE",
+                imageTagMutability=tag_mutability,
+                encryptionConfiguration={"encryptionType": "KMS"},
                 tags=[{"Key": "project", "Value": "objdepth"}],
             )["repository"]
             print(f"      created repository {name}", flush=True)
@@ -41,6 +43,17 @@ def ensure_repositories(ecr, names: Iterable[str]) -> dict[str, str]:
             print(f"      repository {name} exists", flush=True)
         uris[name] = repository["repositoryUri"]
     return uris
+
+
+def image_exists(ecr, repository: str, tag: str) -> bool:
+    """Whether ``repository`` already holds an image tagged ``tag``."""
+    try:
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return False
+        raise
+    return bool(found.get("imageDetails"))
 
 
 def registry_login(ecr) -> RegistryLogin:

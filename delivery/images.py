@@ -36,6 +36,26 @@ IMAGES: tuple[ImageSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class RepositorySettings:
+    """What the stack declares about the image repositories, so that delivery makes them alike."""
+
+    specs: tuple[ImageSpec, ...]
+    tag_mutability: str
+
+
+def repository_settings() -> RepositorySettings:
+    """:data:`IMAGES` with the repository names and tag mutability of ``cdktf_app/settings.toml``."""
+    from cdktf_app.config import load_settings
+
+    settings = load_settings()
+    specs = tuple(
+        ImageSpec(spec.service, spec.dockerfile, settings.services[spec.service].image_name)
+        for spec in IMAGES
+    )
+    return RepositorySettings(specs=specs, tag_mutability=settings.ecr_image_tag_mutability)
+
+
 def _git(*args: str, root: Path) -> str:
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     return result.stdout.strip() if result.returncode == 0 else ""

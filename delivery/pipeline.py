@@ -58,6 +58,7 @@ class Deployment:
     check: Callable[[boto3.Session], prerequisites.AwsIdentity] = prerequisites.require
     engine_factory: Callable[[], ContainerEngine] = _default_engine
     stack_factory: Callable[[dict[str, str], Path], Stack] = lambda env, root: Stack(find_tools(), env, root)
+    repositories: images.RepositorySettings = field(default_factory=images.repository_settings)
     identity: prerequisites.AwsIdentity | None = None
     outputs: dict[str, object] = field(default_factory=dict)
     _clients: dict[str, object] = field(default_factory=dict, repr=False)
@@ -71,22 +72,42 @@ class Deployment:
         """Credentials, region, engine, Node and terraform/cdktf, each reported."""
         self.identity = self.check(self.session)
 
+    @property
+    def repository_names(self) -> list[str]:
+        """The three ECR repository names, as the stack's settings have them."""
+        return [spec.repository for spec in self.repositories.specs]
+
     def ensure_repositories(self) -> None:
-        """Create the three ECR repositories if they do not exist."""
-        ecr.ensure_repositories(self._client("ecr"), [spec.repository for spec in images.IMAGES])
+        """Create the three ECR repositories if they do not exist (the stack adopts them)."""
+        ecr.ensure_repositories(
+            self._client("ecr"), self.repository_names, tag_mutability=self.repositories.tag_mutability
+        )
 
     def build_and_push(self) -> None:
-        """Log in to ECR, build the three images tagged with the commit and push them."""
+        """Log in to ECR, build the images not yet pushed with this tag, and push them.
+
+        Tags are immutable by default, and an image already pushed for this commit is the same
+        image, so a retried deploy skips straight to the images still missing.
+        """
+        client = self._client("ecr")
+        missing = [s for s in self.repositories.specs if not ecr.image_exists(client, s.repository, self.tag)]
+        for spec in self.repositories.specs:
+            if spec not in missing:
+                print(f"      {spec.repository}:{self.tag} is already in ECR; not rebuilt", flush=True)
+        if not missing:
+            return
         engine = self.engine_factory()
-        login = ecr.registry_login(self._client("ecr"))
+        login = ecr.registry_login(client)
         engine.login(login.registry, login.username, login.password)
-        built = images.build_images(engine, registry=login.registry, tags=[self.tag], root=self.root)
+        built = images.build_images(
+            engine, registry=login.registry, tags=[self.tag], specs=missing, root=self.root
+        )
         images.push_images(engine, built)
 
     def apply_stack(self) -> None:
         """``cdktf deploy`` (or terraform apply) with IMAGE_TAG set, then read the outputs."""
         stack = self._stack()
-        stack.apply()
+        stack.apply(adopt_repositories=self.repository_names)
         self.outputs = stack.outputs()
 
     def wait_for_services(self) -> None:
@@ -113,8 +134,8 @@ class Deployment:
         self._stack().destroy()
 
     def delete_repositories(self) -> None:
-        """Delete the three ECR repositories and their images."""
-        ecr.delete_repositories(self._client("ecr"), [spec.repository for spec in images.IMAGES])
+        """Delete the three ECR repositories and their images (Terraform then finds them gone)."""
+        ecr.delete_repositories(self._client("ecr"), self.repository_names)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -195,19 +216,24 @@ def deploy(deployment: Deployment) -> int:
     return 0
 
 
-def destroy(deployment: Deployment, *, keep_repositories: bool = False) -> int:
-    """Run the destroy steps; exit status 0 on success, 1 after printing what failed."""
+def destroy(deployment: Deployment) -> int:
+    """Run the destroy steps; exit status 0 on success, 1 after printing what failed.
+
+    The repositories go first: Terraform cannot delete a repository that still holds images
+    (unless the stack sets ``ecr_force_delete``), and it simply forgets one that is gone.
+    """
     d = deployment
     steps = [
         Step("Check prerequisites", d.check_prerequisites, "Nothing has been deleted yet."),
+        Step(
+            "Delete the ECR repositories and their images", d.delete_repositories, "The stack is untouched."
+        ),
         Step(
             "Destroy the stack (cdktf destroy)",
             d.destroy_stack,
             "Terraform deleted what it could; what remains is still in its state.",
         ),
     ]
-    if not keep_repositories:
-        steps.append(Step("Delete the ECR repositories and their images", d.delete_repositories))
     ok = run_steps(steps, d.out, retry_hint="fix the cause above, then run `make destroy` again")
     if ok:
         print("\nEverything is deleted.", file=d.out, flush=True)

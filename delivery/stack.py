@@ -2,6 +2,10 @@
 
 Both paths synthesize ``cdktf_app`` (``make synth``) into ``cdktf.out/stacks/<stack>/cdk.tf.json``
 and keep Terraform's state next to it, so the outputs are read the same way afterwards.
+
+The stack declares the ECR repositories, but ``make deploy`` creates them first (images must be
+pushed before the services start); Terraform ``import`` blocks written next to ``cdk.tf.json``
+let the stack adopt them (Terraform >= 1.5; an import of a resource already in the state is a no-op).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from delivery.steps import DeliveryError
 
 STACK_NAME = "objdepth"
 OUTDIR = "cdktf.out"
+ADOPT_FILE = "adopt_ecr.tf.json"
 QUIET_ENV = {
     "CHECKPOINT_DISABLE": "1",  # no version check calls from terraform/cdktf
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
@@ -83,42 +88,47 @@ class Stack:
             raise DeliveryError("neither terraform nor tofu is on PATH")
         return self._call([self.tools.terraform, f"-chdir={self.directory}", *args], capture=capture)
 
-    def _synth_and_init(self) -> None:
+    def _synth(self) -> dict:
         self._call([sys.executable, "-m", "cdktf_app"])
-        if not (self.directory / "cdk.tf.json").is_file():
-            raise DeliveryError(
-                f"synth wrote no {self.directory / 'cdk.tf.json'}; is the stack called {self.name!r}?"
-            )
-        self._terraform("init", "-input=false", "-upgrade")
+        synthesized = self.directory / "cdk.tf.json"
+        if not synthesized.is_file():
+            raise DeliveryError(f"synth wrote no {synthesized}; is the stack called {self.name!r}?")
+        return json.loads(synthesized.read_text())
+
+    def _write_imports(self, config: dict, repositories: Sequence[str]) -> None:
+        declared = config.get("resource", {}).get("aws_ecr_repository", {})
+        imports = [
+            {"to": f"aws_ecr_repository.{logical_id}", "id": body["name"]}
+            for logical_id, body in sorted(declared.items())
+            if body.get("name") in repositories
+        ]
+        adopt = self.directory / ADOPT_FILE
+        if imports:
+            adopt.write_text(json.dumps({"import": imports}, indent=2) + "\n")
+        else:
+            adopt.unlink(missing_ok=True)
 
     def _cdktf(self, verb: str) -> None:
-        self._call(
-            [
-                self.tools.cdktf,
-                verb,
-                self.name,
-                "--app",
-                self.app_command,
-                "--output",
-                OUTDIR,
-                "--auto-approve",
-            ]
-        )
+        # Synthesized already (with the import blocks next to it): no second synth.
+        command = [self.tools.cdktf, verb, self.name, "--app", self.app_command, "--output", OUTDIR]
+        self._call([*command, "--skip-synth", "--auto-approve"])
 
-    def apply(self) -> None:
-        """Create or update every resource of the stack."""
+    def apply(self, *, adopt_repositories: Sequence[str] = ()) -> None:
+        """Create or update every resource of the stack, adopting the named existing ECR repositories."""
+        self._write_imports(self._synth(), adopt_repositories)
         if self.tools.cdktf:
             self._cdktf("deploy")
         else:
-            self._synth_and_init()
+            self._terraform("init", "-input=false", "-upgrade")
             self._terraform("apply", "-input=false", "-auto-approve")
 
     def destroy(self) -> None:
         """Delete every resource of the stack."""
+        self._write_imports(self._synth(), ())
         if self.tools.cdktf:
             self._cdktf("destroy")
         else:
-            self._synth_and_init()
+            self._terraform("init", "-input=false", "-upgrade")
             self._terraform("destroy", "-input=false", "-auto-approve")
 
     def outputs(self) -> dict[str, object]:

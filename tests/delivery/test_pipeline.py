@@ -35,8 +35,9 @@ class FakeStack:
         self.env = env
         return self
 
-    def apply(self):
+    def apply(self, adopt_repositories=()):
         self.calls.append("apply")
+        self.adopted = list(adopt_repositories)
         self.make_services(self.desired, cluster="objdepth-cluster")
 
     def destroy(self):
@@ -91,6 +92,8 @@ def test_deploy_end_to_end(deployment, aws, capsys):
     pushed = [c[1] for c in engine.calls if c[0] == "push"]
     assert pushed == [f"{registry}/{spec.repository}:{TAG}" for spec in IMAGES]
     assert stack.env["IMAGE_TAG"] == TAG
+    assert stack.adopted == [spec.repository for spec in IMAGES]
+    assert {r["imageTagMutability"] for r in repositories} == {"IMMUTABLE"}  # as the stack declares them
     assert stack.env["AWS_REGION"] == aws.region_name and stack.env["AWS_ACCOUNT_ID"].isdigit()
 
 
@@ -125,7 +128,19 @@ def test_missing_output_is_explained(deployment, capsys):
     assert "the stack has no output 'ecs_service_names' (outputs: ui_url)" in capsys.readouterr().out
 
 
-def test_destroy_deletes_the_stack_then_the_repositories(deployment, aws, capsys):
+def test_a_retried_deploy_builds_only_the_images_not_yet_pushed(deployment, aws, capsys):
+    d, engine, _ = deployment()
+    d.ensure_repositories()
+    manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}'
+    aws.client("ecr").put_image(repositoryName="yoloflask/api", imageManifest=manifest, imageTag=TAG)
+
+    d.build_and_push()
+
+    assert [c[1] for c in engine.calls if c[0] == "build"] == ["depth.Dockerfile", "ui.Dockerfile"]
+    assert f"yoloflask/api:{TAG} is already in ECR; not rebuilt" in capsys.readouterr().out
+
+
+def test_destroy_deletes_the_repositories_then_the_stack(deployment, aws, capsys):
     d, _, stack = deployment()
     assert pipeline.deploy(d) == 0
 
@@ -134,15 +149,6 @@ def test_destroy_deletes_the_stack_then_the_repositories(deployment, aws, capsys
     assert stack.calls == ["apply", "destroy"]
     assert aws.client("ecr").describe_repositories()["repositories"] == []
     assert "Everything is deleted." in capsys.readouterr().out
-
-
-def test_destroy_can_keep_the_repositories(deployment, aws):
-    d, _, _ = deployment()
-    d.ensure_repositories()
-
-    assert pipeline.destroy(d, keep_repositories=True) == 0
-
-    assert len(aws.client("ecr").describe_repositories()["repositories"]) == 3
 
 
 def test_destroy_asks_first(capsys):

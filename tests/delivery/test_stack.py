@@ -9,6 +9,15 @@ import pytest
 from delivery.stack import Stack, StackTools
 from delivery.steps import DeliveryError
 
+SYNTHESIZED = {
+    "resource": {
+        "aws_ecr_repository": {
+            "detection_repository_1A2B": {"name": "yoloflask/api"},
+            "ui_repository_3C4D": {"name": "objectdetectionreact/webapp"},
+        },
+        "aws_ecs_cluster": {"cluster": {"name": "objdepth-cluster"}},
+    }
+}
 ENV = {"IMAGE_TAG": "abc123", "AWS_REGION": "eu-west-1", "AWS_ACCOUNT_ID": "123456789012"}
 
 
@@ -24,7 +33,7 @@ class Recorder:
         if command[1:3] == ["-m", "cdktf_app"]:  # synth writes the stack
             out = self.root / "cdktf.out" / "stacks" / "objdepth"
             out.mkdir(parents=True, exist_ok=True)
-            (out / "cdk.tf.json").write_text("{}")
+            (out / "cdk.tf.json").write_text(json.dumps(SYNTHESIZED))
         if self.fail_on and self.fail_on in command:
             raise subprocess.CalledProcessError(1, command, stderr="Error: boom")
         return subprocess.CompletedProcess(command, 0, stdout=self.stdout)
@@ -32,7 +41,9 @@ class Recorder:
 
 def test_terraform_path_synthesizes_inits_and_applies(tmp_path):
     run = Recorder(tmp_path)
-    Stack(StackTools(terraform="/x/terraform", cdktf=None), ENV, tmp_path, run=run).apply()
+    Stack(StackTools(terraform="/x/terraform", cdktf=None), ENV, tmp_path, run=run).apply(
+        adopt_repositories=["yoloflask/api", "depthanythingflask/api"]
+    )
 
     chdir = f"-chdir={tmp_path}/cdktf.out/stacks/objdepth"
     assert run.calls == [
@@ -41,18 +52,25 @@ def test_terraform_path_synthesizes_inits_and_applies(tmp_path):
         ["/x/terraform", chdir, "apply", "-input=false", "-auto-approve"],
     ]
     assert all(env["IMAGE_TAG"] == "abc123" and env["CHECKPOINT_DISABLE"] == "1" for env in run.envs)
+    adopt = json.loads((tmp_path / "cdktf.out" / "stacks" / "objdepth" / "adopt_ecr.tf.json").read_text())
+    assert adopt == {
+        "import": [{"to": "aws_ecr_repository.detection_repository_1A2B", "id": "yoloflask/api"}]
+    }
 
 
 def test_cdktf_path_deploys_and_destroys_the_named_stack(tmp_path):
     run = Recorder(tmp_path)
     stack = Stack(StackTools(terraform="/x/terraform", cdktf="/x/cdktf"), ENV, tmp_path, run=run)
 
-    stack.apply()
+    stack.apply(adopt_repositories=["yoloflask/api"])
     stack.destroy()
 
-    app = f"{sys.executable} -m cdktf_app"
-    tail = ["objdepth", "--app", app, "--output", "cdktf.out", "--auto-approve"]
-    assert run.calls == [["/x/cdktf", "deploy", *tail], ["/x/cdktf", "destroy", *tail]]
+    synth = [sys.executable, "-m", "cdktf_app"]
+    tail = ["objdepth", "--app", f"{sys.executable} -m cdktf_app", "--output", "cdktf.out", "--skip-synth"]
+    tail.append("--auto-approve")
+    assert run.calls == [synth, ["/x/cdktf", "deploy", *tail], synth, ["/x/cdktf", "destroy", *tail]]
+    # Nothing to import while destroying.
+    assert not (tmp_path / "cdktf.out" / "stacks" / "objdepth" / "adopt_ecr.tf.json").exists()
 
 
 def test_outputs_are_unwrapped(tmp_path):
