@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
         "--push", action="store_true", help="push every tag (ECR repositories are created first)"
     )
     build.add_argument("--manifest", type=Path, help="write the built image references to this JSON file")
+
+    push = commands.add_parser("push", help="push the images named in a manifest written by `images`")
+    push.add_argument("--manifest", type=Path, required=True)
+    push.add_argument(
+        "--moving-tag", action="append", default=[], help="a tag that moves between images (e.g. prod)"
+    )
     build.add_argument(
         "--build-arg", action="append", default=[], metavar="KEY=VALUE", help="passed to the build"
     )
@@ -38,33 +44,57 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def images_command(args: argparse.Namespace) -> int:
-    """Build (and optionally push) the three images; the engine is whichever works."""
+def _engine_or_error():
     engine = detect_engine()
     if engine is None:
         print(f"error: {describe_missing_engine()}", file=sys.stderr)
+    return engine
+
+
+def images_command(args: argparse.Namespace) -> int:
+    """Build the three images (``make images``); the engine is whichever works."""
+    engine = _engine_or_error()
+    if engine is None:
         return 1
     build_args = dict(item.split("=", 1) for item in args.build_arg)
     tags = args.tag or [images.default_tag()]
     print(f"Building with {engine.executable}, tags {', '.join(tags)}", flush=True)
+    specs = images.repository_settings().specs
     try:
-        repositories = images.repository_settings()
-        if args.push and ".dkr.ecr." in args.registry:
-            names = [spec.repository for spec in repositories.specs]
-            ecr.ensure_repositories(
-                aws_session().client("ecr"), names, tag_mutability=repositories.tag_mutability
-            )
         built = images.build_images(
-            engine, registry=args.registry, tags=tags, specs=repositories.specs, build_args=build_args
+            engine, registry=args.registry, tags=tags, specs=specs, build_args=build_args
         )
-        if args.push:
-            images.push_images(engine, built)
     except DeliveryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.manifest:
         images.write_manifest(args.manifest, built)
         print(f"Wrote {args.manifest}", flush=True)
+    return 0
+
+
+def push_command(args: argparse.Namespace) -> int:
+    """Push what ``images --manifest`` built; into ECR, make the repositories and move moving tags."""
+    engine = _engine_or_error()
+    if engine is None:
+        return 1
+    built = images.read_manifest(args.manifest)
+    references = [ref for refs in built.values() for ref in refs]
+    try:
+        if any(".dkr.ecr." in ref for ref in references):
+            repositories = images.repository_settings()
+            client = aws_session().client("ecr")
+            ecr.ensure_repositories(
+                client, [s.repository for s in repositories.specs], tag_mutability=repositories.tag_mutability
+            )
+            for ref in references:
+                repository, tag = ref.split("/", 1)[1].rsplit(":", 1)
+                if tag in args.moving_tag and ecr.release_tag(client, repository, tag):
+                    print(f"      moved tag {tag} of {repository}", flush=True)
+        images.push_images(engine, built)
+    except DeliveryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -99,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "images":
         return images_command(args)
+    if args.command == "push":
+        return push_command(args)
     if args.command == "deploy":
         return pipeline.deploy(pipeline.Deployment(aws_session(), timing=pipeline.Timing.from_env()))
     if not args.yes and not confirm_destroy():

@@ -56,6 +56,16 @@ def image_exists(ecr, repository: str, tag: str) -> bool:
     return bool(found.get("imageDetails"))
 
 
+def release_tag(ecr, repository: str, tag: str) -> bool:
+    """Remove ``tag`` from whichever image carries it (the image stays if it has other tags).
+
+    This is how a moving tag such as ``prod`` is re-pointed in a repository whose tags are
+    immutable: release it, then push the new image with it. Returns whether the tag existed.
+    """
+    result = ecr.batch_delete_image(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    return bool(result.get("imageIds"))
+
+
 def registry_login(ecr) -> RegistryLogin:
     """Exchange the caller's AWS credentials for a registry user name and password."""
     data = ecr.get_authorization_token()["authorizationData"][0]

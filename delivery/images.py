@@ -105,5 +105,10 @@ def push_images(engine: ContainerEngine, built: dict[str, list[str]]) -> None:
 
 
 def write_manifest(path: Path, built: dict[str, list[str]]) -> None:
-    """Write the pushed references per service as JSON, for a later deploy step to read."""
+    """Write the image references per service as JSON (``{"images": {service: [refs]}}``)."""
     path.write_text(json.dumps({"images": built}, indent=2, sort_keys=True) + "\n")
+
+
+def read_manifest(path: Path) -> dict[str, list[str]]:
+    """Read what :func:`write_manifest` wrote."""
+    return json.loads(path.read_text())["images"]

@@ -47,3 +47,16 @@ def test_delete_repositories_is_idempotent(aws):
 
 def test_registry_host():
     assert ecr.registry_host("123456789012", "eu-west-1") == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+
+
+def test_release_tag_moves_only_that_tag(aws):
+    client = aws.client("ecr")
+    ecr.ensure_repositories(client, ["yoloflask/api"])
+    manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}'
+    client.put_image(repositoryName="yoloflask/api", imageManifest=manifest, imageTag="abc")
+    client.put_image(repositoryName="yoloflask/api", imageManifest=manifest, imageTag="prod")
+
+    assert ecr.release_tag(client, "yoloflask/api", "prod")
+    assert not ecr.release_tag(client, "yoloflask/api", "prod")
+    assert ecr.image_exists(client, "yoloflask/api", "abc")
+    assert not ecr.image_exists(client, "yoloflask/api", "prod")

@@ -63,6 +63,7 @@ def test_build_then_push_every_tag(engine, tmp_path):
         "reg/yoloflask/api:prod",
     ]
     assert len(engine.calls) == 9
+    assert images.read_manifest(tmp_path / "images.json") == built
     manifest = json.loads((tmp_path / "images.json").read_text())
     assert manifest["images"]["ui"] == [
         "reg/objectdetectionreact/webapp:sha1",
