@@ -26,20 +26,12 @@ def small_photo() -> bytes:
     return encode(gradient(96, 64), "JPEG")
 
 
-class GatedDepthService(DepthService):
-    """The real service, whose loading waits until the test opens the gate."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.may_load = threading.Event()
-
-    def setup(self) -> None:
-        self.may_load.wait(60)
-        super().setup()
-
-
-def test_health_is_503_until_the_model_is_loaded_and_warm(tiny_depth_model, small_photo):
-    service = GatedDepthService(DepthSettings(model=str(tiny_depth_model), allow_download=False))
+def test_health_is_503_until_the_model_is_loaded_and_warm(tiny_depth_model, small_photo, monkeypatch):
+    service = DepthService(DepthSettings(model=str(tiny_depth_model), allow_download=False))
+    may_load, real_setup = threading.Event(), service.setup
+    monkeypatch.setattr(
+        service, "setup", lambda: (may_load.wait(60), real_setup())
+    )  # loads when the test says
     app = create_app(service, CoreSettings())
     client = app.test_client()
 
@@ -50,7 +42,7 @@ def test_health_is_503_until_the_model_is_loaded_and_warm(tiny_depth_model, smal
     assert "Retry-After" in busy.headers
     assert client.get("/model-info").status_code == 503
 
-    service.may_load.set()
+    may_load.set()
     assert app.extensions["model_host"].wait(120) is ModelState.READY
     assert client.get("/depthapi/health").status_code == 200
     assert predict(client, small_photo).status_code == 200
