@@ -15,7 +15,7 @@ from typing import TextIO
 
 import boto3
 
-from delivery import ecr, ecs_wait, images, prerequisites, smoke
+from delivery import ecr, ecs_wait, images, prerequisites, secrets, smoke
 from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
 from delivery.stack import Stack, find_tools
 from delivery.steps import DeliveryError, Step, run_steps
@@ -59,6 +59,7 @@ class Deployment:
     engine_factory: Callable[[], ContainerEngine] = _default_engine
     stack_factory: Callable[[dict[str, str], Path], Stack] = lambda env, root: Stack(find_tools(), env, root)
     repositories: images.RepositorySettings = field(default_factory=images.repository_settings)
+    cookie_secret: str = field(default_factory=secrets.cookie_secret_parameter)
     identity: prerequisites.AwsIdentity | None = None
     outputs: dict[str, object] = field(default_factory=dict)
     _clients: dict[str, object] = field(default_factory=dict, repr=False)
@@ -82,6 +83,10 @@ class Deployment:
         ecr.ensure_repositories(
             self._client("ecr"), self.repository_names, tag_mutability=self.repositories.tag_mutability
         )
+
+    def ensure_cookie_secret(self) -> None:
+        """Create the UI's cookie secret in SSM if it does not exist (the stack only reads it)."""
+        secrets.ensure_secret_parameter(self._client("ssm"), self.cookie_secret)
 
     def build_and_push(self) -> None:
         """Log in to ECR, build the images not yet pushed with this tag, and push them.
@@ -133,6 +138,10 @@ class Deployment:
         """``cdktf destroy`` (or terraform destroy)."""
         self._stack().destroy()
 
+    def delete_cookie_secret(self) -> None:
+        """Delete the UI's cookie secret from SSM."""
+        secrets.delete_secret_parameter(self._client("ssm"), self.cookie_secret)
+
     def delete_repositories(self) -> None:
         """Delete the three ECR repositories and their images (Terraform then finds them gone)."""
         ecr.delete_repositories(self._client("ecr"), self.repository_names)
@@ -178,6 +187,7 @@ class Deployment:
 
 
 NOTHING_CREATED = "Nothing has been created in AWS yet."
+NOTHING_CREATED_BUT_REPOSITORIES = "Nothing but ECR repositories (free while empty) has been created yet."
 ROLL_BACK = (
     "To roll back: check out the previous commit and run `make deploy` again (its images are still in "
     "ECR); to remove everything: `make destroy`."
@@ -189,11 +199,8 @@ def deploy(deployment: Deployment) -> int:
     d = deployment
     steps = [
         Step("Check prerequisites", d.check_prerequisites, NOTHING_CREATED),
-        Step(
-            "Ensure ECR repositories",
-            d.ensure_repositories,
-            NOTHING_CREATED + " (or only empty repositories)",
-        ),
+        Step("Ensure ECR repositories", d.ensure_repositories, NOTHING_CREATED_BUT_REPOSITORIES),
+        Step("Ensure the UI cookie secret in SSM", d.ensure_cookie_secret, NOTHING_CREATED_BUT_REPOSITORIES),
         Step(
             f"Build and push images (tag {d.tag})", d.build_and_push, "The running deployment is unchanged."
         ),
@@ -233,6 +240,7 @@ def destroy(deployment: Deployment) -> int:
             d.destroy_stack,
             "Terraform deleted what it could; what remains is still in its state.",
         ),
+        Step("Delete the UI cookie secret from SSM", d.delete_cookie_secret),
     ]
     ok = run_steps(steps, d.out, retry_hint="fix the cause above, then run `make destroy` again")
     if ok:

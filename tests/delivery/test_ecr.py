@@ -1,6 +1,6 @@
-"""ECR repositories against moto: creation is idempotent, login credentials decode, deletion is clean."""
+"""ECR repositories and the SSM cookie secret against moto: idempotent creation, login, clean deletion."""
 
-from delivery import ecr
+from delivery import ecr, secrets
 from delivery.images import IMAGES
 
 NAMES = [spec.repository for spec in IMAGES]
@@ -60,3 +60,20 @@ def test_release_tag_moves_only_that_tag(aws):
     assert not ecr.release_tag(client, "yoloflask/api", "prod")
     assert ecr.image_exists(client, "yoloflask/api", "abc")
     assert not ecr.image_exists(client, "yoloflask/api", "prod")
+
+
+def test_cookie_secret_is_made_once_and_kept(aws):
+    ssm = aws.client("ssm")
+
+    assert secrets.ensure_secret_parameter(ssm, "/objdepth/streamlit-cookie-secret")
+    first = ssm.get_parameter(Name="/objdepth/streamlit-cookie-secret", WithDecryption=True)["Parameter"][
+        "Value"
+    ]
+    assert not secrets.ensure_secret_parameter(ssm, "/objdepth/streamlit-cookie-secret")
+    again = ssm.get_parameter(Name="/objdepth/streamlit-cookie-secret", WithDecryption=True)["Parameter"][
+        "Value"
+    ]
+
+    assert first == again
+    assert secrets.delete_secret_parameter(ssm, "/objdepth/streamlit-cookie-secret")
+    assert not secrets.delete_secret_parameter(ssm, "/objdepth/streamlit-cookie-secret")

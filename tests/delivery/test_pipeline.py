@@ -81,9 +81,11 @@ def test_deploy_end_to_end(deployment, aws, capsys):
     assert pipeline.deploy(d) == 0
 
     out = capsys.readouterr().out
-    for i, title in enumerate(["Check prerequisites", "Ensure ECR repositories", "Build and push images"], 1):
-        assert f"[{i}/6] {title}" in out
-    assert "[6/6] Smoke-test the load balancer" in out
+    for i, title in enumerate(
+        ["Check prerequisites", "Ensure ECR repositories", "Ensure the UI cookie secret", "Build and push"], 1
+    ):
+        assert f"[{i}/7] {title}" in out
+    assert "[7/7] Smoke-test the load balancer" in out
     assert f"Deployed. Open the web UI:\n  {d.outputs['ui_url']}" in out
     repositories = aws.client("ecr").describe_repositories()["repositories"]
     assert sorted(r["repositoryName"] for r in repositories) == sorted(s.repository for s in IMAGES)
@@ -93,6 +95,9 @@ def test_deploy_end_to_end(deployment, aws, capsys):
     assert pushed == [f"{registry}/{spec.repository}:{TAG}" for spec in IMAGES]
     assert stack.env["IMAGE_TAG"] == TAG
     assert stack.adopted == [spec.repository for spec in IMAGES]
+    secret = aws.client("ssm").get_parameter(Name=d.cookie_secret, WithDecryption=True)["Parameter"]
+    assert secret["Type"] == "SecureString" and len(secret["Value"]) >= 32
+    assert secret["Value"] not in out
     assert {r["imageTagMutability"] for r in repositories} == {"IMMUTABLE"}  # as the stack declares them
     assert stack.env["AWS_REGION"] == aws.region_name and stack.env["AWS_ACCOUNT_ID"].isdigit()
 
@@ -106,7 +111,7 @@ def test_deploy_stops_at_unstable_services_and_says_how_to_recover(deployment, c
     assert "FAILED: Wait for the ECS services to become stable" in out
     assert "ui: 1/2 tasks running" in out
     assert "make destroy" in out and "To retry:" in out
-    assert "[6/6]" not in out
+    assert "[7/7]" not in out
 
 
 def test_deploy_reports_the_failing_route(deployment, healthy_routes, capsys):
@@ -148,6 +153,7 @@ def test_destroy_deletes_the_repositories_then_the_stack(deployment, aws, capsys
 
     assert stack.calls == ["apply", "destroy"]
     assert aws.client("ecr").describe_repositories()["repositories"] == []
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []
     assert "Everything is deleted." in capsys.readouterr().out
 
 

@@ -98,11 +98,11 @@ def test_deploy_fails_fast_without_credentials(no_aws):
     )
 
     assert result.returncode == 1
-    assert "[1/6] Check prerequisites" in result.stdout
+    assert "[1/7] Check prerequisites" in result.stdout
     assert "MISSING  AWS credentials: no AWS credentials found" in result.stdout
     assert "FAILED: Check prerequisites" in result.stdout
     assert "Nothing has been created in AWS yet." in result.stdout
-    assert "[2/6]" not in result.stdout
+    assert "[2/7]" not in result.stdout
 
 
 def test_aws_region_wins_over_the_default_region(monkeypatch):
