@@ -59,18 +59,18 @@ class DepthService(ModelService):
         blueprint.add_url_rule("/predict_depth", view_func=self._predict_depth, methods=["POST"])
         return blueprint
 
-    def read_objects(self) -> tuple[str | None, list[objects.ObjectQuery]]:
+    def read_objects(self) -> list[objects.ObjectQuery]:
         """The points to measure, from ``midpoints`` or ``detections`` (one of them, or neither)."""
         given = [(name, fields.get_json(name)) for name in ("midpoints", "detections")]
         given = [(name, raw) for name, raw in given if raw is not None]
         if len(given) > 1:
             raise invalid_parameter("detections", "send either midpoints or detections, not both")
         if not given:
-            return None, []
+            return []
         name, raw = given[0]
         parse = objects.parse_midpoints if name == "midpoints" else objects.parse_detections
         try:
-            return name, parse(raw, max_objects=self.settings.max_objects)
+            return parse(raw, max_objects=self.settings.max_objects)
         except objects.ObjectInputError as exc:
             raise invalid_parameter(name, str(exc)) from None
 
@@ -91,7 +91,7 @@ class DepthService(ModelService):
         client_image_info = fields.get_json("image_info")
         if client_image_info is not None and not isinstance(client_image_info, dict):
             raise invalid_parameter("image_info", "expected a JSON object")
-        _, queries = self.read_objects()
+        queries = self.read_objects()
         detection_count = fields.get_int("detection_count", len(queries), low=0, high=1_000_000)
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
@@ -129,8 +129,11 @@ class DepthService(ModelService):
         }
         encode_started = time.perf_counter()
         if include_images:
+            nearness = objects.closeness(
+                depth, stats["min_depth"], stats["max_depth"], larger_is_closer=semantics.larger_is_closer
+            )
             body["images"] = self._pictures(
-                upload.image, depth, colormap, grayscale=grayscale, pred_only=pred_only
+                upload.image, nearness, colormap, grayscale=grayscale, pred_only=pred_only
             )
         if include_depth_map:
             picture, undo = render.depth_png16(depth)
@@ -146,21 +149,14 @@ class DepthService(ModelService):
         current_app.extensions["metrics"].observe_stages(body["timing_ms"])
         return jsonify(body)
 
-    def _pictures(self, photo, depth, colormap: str, *, grayscale: bool, pred_only: bool) -> dict[str, str]:
+    def _pictures(
+        self, photo, nearness, colormap: str, *, grayscale: bool, pred_only: bool
+    ) -> dict[str, str]:
         """``depth_colored`` and ``depth_visualization`` (photo | depth; the depth alone if ``pred_only``)."""
-        stats = objects.depth_stats(depth)
-        nearness = objects.closeness(
-            depth,
-            stats["min_depth"],
-            stats["max_depth"],
-            larger_is_closer=self.estimator.semantics.larger_is_closer,
-        )
         colored = render.colorize(nearness, colormap, grayscale=grayscale)
         quality = self.settings.jpeg_quality
         colored_url = encode_data_url(colored, quality=quality)
-        visualization = (
-            colored_url
-            if pred_only
-            else encode_data_url(render.side_by_side(photo, colored), quality=quality)
-        )
+        if pred_only:
+            return {"depth_visualization": colored_url, "depth_colored": colored_url}
+        visualization = encode_data_url(render.side_by_side(photo, colored), quality=quality)
         return {"depth_visualization": visualization, "depth_colored": colored_url}
