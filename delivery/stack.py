@@ -113,23 +113,21 @@ class Stack:
         command = [self.tools.cdktf, verb, self.name, "--app", self.app_command, "--output", OUTDIR]
         self._call([*command, "--skip-synth", "--auto-approve"])
 
-    def apply(self, *, adopt_repositories: Sequence[str] = ()) -> None:
-        """Create or update every resource of the stack, adopting the named existing ECR repositories."""
-        self._write_imports(self._synth(), adopt_repositories)
+    def _run(self, cdktf_verb: str, terraform_verb: str, adopt: Sequence[str]) -> None:
+        self._write_imports(self._synth(), adopt)
         if self.tools.cdktf:
-            self._cdktf("deploy")
+            self._cdktf(cdktf_verb)
         else:
             self._terraform("init", "-input=false", "-upgrade")
-            self._terraform("apply", "-input=false", "-auto-approve")
+            self._terraform(terraform_verb, "-input=false", "-auto-approve")
+
+    def apply(self, *, adopt_repositories: Sequence[str] = ()) -> None:
+        """Create or update every resource of the stack, adopting the named existing ECR repositories."""
+        self._run("deploy", "apply", adopt_repositories)
 
     def destroy(self) -> None:
         """Delete every resource of the stack."""
-        self._write_imports(self._synth(), ())
-        if self.tools.cdktf:
-            self._cdktf("destroy")
-        else:
-            self._terraform("init", "-input=false", "-upgrade")
-            self._terraform("destroy", "-input=false", "-auto-approve")
+        self._run("destroy", "destroy", ())
 
     def outputs(self) -> dict[str, object]:
         """The stack's outputs as ``{name: value}`` (``terraform output -json``)."""
