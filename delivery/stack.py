@@ -26,7 +26,7 @@ OUTDIR = "cdktf.out"
 ADOPT_FILE = "adopt_ecr.tf.json"
 QUIET_ENV = {
     "CHECKPOINT_DISABLE": "1",  # no version check calls from terraform/cdktf
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",  # the Node 20 banner (FIELD-NOTES)
     "TF_IN_AUTOMATION": "1",
     "TF_INPUT": "0",
 }
