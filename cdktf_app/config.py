@@ -17,9 +17,17 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from apis.routes import SERVICES, by_name
 
@@ -35,6 +43,8 @@ MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
 # Retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
 
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ECR_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -57,15 +67,21 @@ class SettingsError(ValueError):
 
 
 class _Strict(BaseModel):
+    """Unknown settings are errors; ``_FORMATS``: text setting -> (pattern, what it must be, optional)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    _FORMATS: ClassVar[dict[str, tuple[re.Pattern[str], str, bool]]] = {}
 
-
-def _check(pattern: re.Pattern[str], value: str, what: str, optional: bool = False) -> str:
-    if optional and value == "":
+    @field_validator("*")
+    @classmethod
+    def _format(cls, value: Any, info: ValidationInfo) -> Any:
+        form = cls._FORMATS.get(info.field_name or "")
+        if form is None or (form[2] and value == ""):
+            return value
+        pattern, what, _ = form
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
         return value
-    if not pattern.fullmatch(value):
-        raise ValueError(f"{value!r} is not {what}")
-    return value
 
 
 def _subnet(value: str) -> ipaddress.IPv4Network:
@@ -100,15 +116,10 @@ class ServiceSettings(_Strict):
     gunicorn_threads: Positive
     readonly_root_filesystem: bool
 
-    @field_validator("image_name")
-    @classmethod
-    def _image_name(cls, value: str) -> str:
-        return _check(_ECR_REPOSITORY, value, "an ECR repository name (lowercase, e.g. yoloflask/api)")
-
-    @field_validator("image_tag")
-    @classmethod
-    def _image_tag(cls, value: str) -> str:
-        return _check(_IMAGE_TAG, value, "an image tag", optional=True)
+    _FORMATS = {
+        "image_name": (_ECR_REPOSITORY, "an ECR repository name (lowercase, e.g. yoloflask/api)", False),
+        "image_tag": (_IMAGE_TAG, "an image tag", True),
+    }
 
     @model_validator(mode="after")
     def _sizes_agree(self) -> ServiceSettings:
@@ -200,15 +211,16 @@ class Settings(_Strict):
     # The three services, keyed by their name in apis/routes.py
     services: dict[str, ServiceSettings]
 
-    @field_validator("aws_region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check(_REGION, value, "an AWS region such as us-east-1")
-
-    @field_validator("aws_account_id")
-    @classmethod
-    def _account(cls, value: str) -> str:
-        return _check(re.compile(r"^\d{12}$"), value, "a 12-digit AWS account id", optional=True)
+    _FORMATS = {
+        "aws_region": (_REGION, "an AWS region such as us-east-1", False),
+        "aws_account_id": (_ACCOUNT_ID, "a 12-digit AWS account id", True),
+        "instance_type": (_INSTANCE_TYPE, "an EC2 instance type such as t3.large", False),
+        "certificate_arn": (_ACM_ARN, "an ACM certificate ARN", True),
+        "domain_name": (_DOMAIN, "a domain name", True),
+        "image_tag": (_IMAGE_TAG, "an image tag", False),
+        "cookie_secret_parameter": (_SSM_NAME, "an SSM parameter name starting with /", False),
+        "alarm_email": (_EMAIL, "an email address", True),
+    }
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -226,13 +238,6 @@ class Settings(_Strict):
         for cidr in value:
             _subnet(cidr)
         return value
-
-    @field_validator("instance_type")
-    @classmethod
-    def _instance_type(cls, value: str) -> str:
-        return _check(
-            re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), value, "an EC2 instance type such as t3.large"
-        )
 
     @field_validator("ami_ssm_parameter")
     @classmethod
@@ -252,37 +257,12 @@ class Settings(_Strict):
             )
         return value
 
-    @field_validator("certificate_arn")
-    @classmethod
-    def _certificate(cls, value: str) -> str:
-        return _check(_ACM_ARN, value, "an ACM certificate ARN", optional=True)
-
-    @field_validator("domain_name")
-    @classmethod
-    def _domain(cls, value: str) -> str:
-        return _check(_DOMAIN, value, "a domain name", optional=True)
-
-    @field_validator("image_tag")
-    @classmethod
-    def _image_tag(cls, value: str) -> str:
-        return _check(_IMAGE_TAG, value, "an image tag")
-
-    @field_validator("cookie_secret_parameter")
-    @classmethod
-    def _ssm_name(cls, value: str) -> str:
-        return _check(_SSM_NAME, value, "an SSM parameter name starting with /")
-
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"{value} is not a CloudWatch Logs retention; pick one of {LOG_RETENTION_DAYS}")
         return value
-
-    @field_validator("alarm_email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        return _check(_EMAIL, value, "an email address", optional=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -15,12 +15,11 @@ from cdktf_app.cdk import (
     iam_instance_profile,
     launch_template,
     security_group,
-    vpc_security_group_egress_rule,
-    vpc_security_group_ingress_rule,
 )
 from cdktf_app.config import Settings
 from cdktf_app.constructs.iam import ServiceRole
 from cdktf_app.constructs.network import Network
+from cdktf_app.constructs.security import ANYWHERE, allow_tcp
 
 # Host ports Docker hands out for bridge-mode tasks with hostPort 0 (the ECS dynamic port range).
 DYNAMIC_PORTS = (32768, 65535)
@@ -132,50 +131,43 @@ class Cluster(Construct):
             description="Container instances: task ports from the load balancer only",
             vpc_id=network.vpc.id,
         )
-        low, high = DYNAMIC_PORTS
-        vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        allow_tcp(
             self,
             "from-alb",
             security_group_id=group.id,
+            ports=DYNAMIC_PORTS,
             description="Task host ports from the load balancer",
-            ip_protocol="tcp",
-            from_port=low,
-            to_port=high,
-            referenced_security_group_id=alb_security_group_id,
+            peer_group_id=alb_security_group_id,
         )
-        vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        allow_tcp(
             self,
             "alb-to-instances",
             security_group_id=alb_security_group_id,
+            ports=DYNAMIC_PORTS,
             description="Load balancer to task host ports",
-            ip_protocol="tcp",
-            from_port=low,
-            to_port=high,
-            referenced_security_group_id=group.id,
+            peer_group_id=group.id,
+            outbound=True,
         )
         # Outbound: HTTPS for ECR, ECS, SSM, CloudWatch; HTTP(S) for the UI's server-side calls to the
         # platform's public URL and for OS package mirrors. DNS and NTP use link-local VPC services.
         for port in (80, 443):
-            vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            allow_tcp(
                 self,
                 f"egress-{port}",
                 security_group_id=group.id,
+                ports=port,
                 description=f"Outbound TCP {port}",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
+                cidr=ANYWHERE,
+                outbound=True,
             )
         if settings.ssh_enabled:
-            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            allow_tcp(
                 self,
                 "ssh",
                 security_group_id=group.id,
+                ports=22,
                 description="SSH from the allowed range",
-                ip_protocol="tcp",
-                from_port=22,
-                to_port=22,
-                cidr_ipv4=settings.ssh_allowed_cidr,
+                cidr=settings.ssh_allowed_cidr,
             )
         return group
 

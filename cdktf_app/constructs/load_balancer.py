@@ -11,10 +11,10 @@ from cdktf_app.cdk import (
     lb_target_group,
     route53_record,
     security_group,
-    vpc_security_group_ingress_rule,
 )
 from cdktf_app.config import Settings
 from cdktf_app.constructs.network import Network
+from cdktf_app.constructs.security import ANYWHERE, allow_tcp
 
 # Listener rule priorities: the API prefixes in the order of the routes table, 10 apart.
 RULE_PRIORITY_STEP = 10
@@ -87,15 +87,13 @@ class LoadBalancer(Construct):
             [settings.https_listener_port] if settings.https_enabled else []
         )
         for port in ports:
-            vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+            allow_tcp(
                 self,
                 f"ingress-{port}",
                 security_group_id=group.id,
+                ports=port,
                 description=f"Public web traffic on port {port}",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
+                cidr=ANYWHERE,
             )
         return group
 
@@ -138,30 +136,24 @@ class LoadBalancer(Construct):
                 type="forward", target_group_arn=self._default_target_group().arn
             )
         ]
-        if not settings.https_enabled:
-            return lb_listener.LbListener(
-                self,
-                "http",
-                load_balancer_arn=self.alb.arn,
-                port=settings.http_listener_port,
-                protocol="HTTP",
-                default_action=forward_to_ui,
+        redirect_to_https = [
+            lb_listener.LbListenerDefaultAction(
+                type="redirect",
+                redirect=lb_listener.LbListenerDefaultActionRedirect(
+                    protocol="HTTPS", port=str(settings.https_listener_port), status_code="HTTP_301"
+                ),
             )
-        lb_listener.LbListener(
+        ]
+        http = lb_listener.LbListener(
             self,
             "http",
             load_balancer_arn=self.alb.arn,
             port=settings.http_listener_port,
             protocol="HTTP",
-            default_action=[
-                lb_listener.LbListenerDefaultAction(
-                    type="redirect",
-                    redirect=lb_listener.LbListenerDefaultActionRedirect(
-                        protocol="HTTPS", port=str(settings.https_listener_port), status_code="HTTP_301"
-                    ),
-                )
-            ],
+            default_action=redirect_to_https if settings.https_enabled else forward_to_ui,
         )
+        if not settings.https_enabled:
+            return http
         return lb_listener.LbListener(
             self,
             "https",

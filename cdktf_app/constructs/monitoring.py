@@ -57,33 +57,32 @@ class Monitoring(Construct):
         for name, service in services.items():
             target = {**alb, "TargetGroup": service.target_group_arn_suffix}
             ecs = {"ClusterName": settings.cluster_name, "ServiceName": service.ecs_service_name}
-            self._alarm(
-                f"{name}-target-5xx",
-                f"{name}: targets answered with 5xx",
-                namespace="AWS/ApplicationELB",
-                metric="HTTPCode_Target_5XX_Count",
-                dimensions=target,
-                statistic="Sum",
-                threshold=settings.alb_5xx_alarm_threshold,
-            )
-            self._alarm(
-                f"{name}-unhealthy-hosts",
-                f"{name}: at least one target fails its health check",
-                namespace="AWS/ApplicationELB",
-                metric="UnHealthyHostCount",
-                dimensions=target,
-                statistic="Maximum",
-                threshold=0,
-            )
-            self._alarm(
-                f"{name}-response-time",
-                f"{name}: average response time above {service.response_time_alarm_seconds} s",
-                namespace="AWS/ApplicationELB",
-                metric="TargetResponseTime",
-                dimensions=target,
-                statistic="Average",
-                threshold=service.response_time_alarm_seconds,
-            )
+            for suffix, metric, statistic, threshold, what in (
+                (
+                    "target-5xx",
+                    "HTTPCode_Target_5XX_Count",
+                    "Sum",
+                    settings.alb_5xx_alarm_threshold,
+                    "5xx answers",
+                ),
+                ("unhealthy-hosts", "UnHealthyHostCount", "Maximum", 0, "a target fails its health check"),
+                (
+                    "response-time",
+                    "TargetResponseTime",
+                    "Average",
+                    service.response_time_alarm_seconds,
+                    "slow",
+                ),
+            ):
+                self._alarm(
+                    f"{name}-{suffix}",
+                    f"{name}: {what} ({metric} above {threshold})",
+                    namespace="AWS/ApplicationELB",
+                    metric=metric,
+                    dimensions=target,
+                    statistic=statistic,
+                    threshold=threshold,
+                )
             for metric, threshold in (
                 ("CPUUtilization", settings.cpu_alarm_threshold),
                 ("MemoryUtilization", settings.memory_alarm_threshold),
