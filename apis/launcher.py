@@ -38,6 +38,7 @@ DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() 
 DEMO_VERSION = "v1"
 STOP_TIMEOUT_S = 30.0
 POLL_S = 0.5
+SETTLE_S = 5.0
 LOG_TAIL_LINES = 25
 
 
@@ -266,7 +267,7 @@ def wait_until_healthy(children: Sequence[Child], timeout_s: float, *, demo: boo
             states[child] = probe(child)
         failed = [(child, detail) for child, (state, detail) in states.items() if state == "failed"]
         if failed:
-            raise LaunchError(_model_failure(failed, demo=demo))
+            raise LaunchError(_model_failure(_settle(children, failed), demo=demo))
         if all(state == "ready" for state, _ in states.values()):
             return
         now = time.monotonic()
@@ -281,6 +282,21 @@ def wait_until_healthy(children: Sequence[Child], timeout_s: float, *, demo: boo
             say("waiting: " + ", ".join(f"{c.label} {d}" for c, (s, d) in states.items()))
             next_report = now + 10
         time.sleep(POLL_S)
+
+
+def _settle(children: Sequence[Child], failed: list[tuple[Child, str]]) -> list[tuple[Child, str]]:
+    """Give the other APIs a few seconds to finish loading, so one message names every failure."""
+    deadline = time.monotonic() + SETTLE_S
+    others = [c for c in children if c.route is not UI and c not in {f[0] for f in failed}]
+    while others and time.monotonic() < deadline:
+        for child in list(others):
+            state, detail = probe(child)
+            if state != "waiting" or child.exit_code() is not None:
+                others.remove(child)
+                if state == "failed":
+                    failed.append((child, detail))
+        time.sleep(POLL_S)
+    return sorted(failed, key=lambda item: list(children).index(item[0]))
 
 
 def _model_failure(failed: list[tuple[Child, str]], *, demo: bool) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `streamlit run ui/app.py` puts ui/, not the repository, on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -35,6 +36,7 @@ DEMO_BANNER = (
     "meaningless; they only show how the page works. Run `make run` with the real models for real results."
 )
 RESULT_TTL = "10m"
+CHART_OBJECTS = 15
 
 
 @st.cache_resource
@@ -226,16 +228,22 @@ def show_objects(analysis: Analysis) -> None:
             "confidence": st.column_config.NumberColumn("confidence", format="percent"),
         },
     )
-    closeness = closeness_by_object(analysis)
+    closeness = closeness_by_object(analysis, limit=CHART_OBJECTS)
     if closeness:
-        chart.bar_chart(
-            pd.DataFrame({"object": list(closeness), "closeness": list(closeness.values())}),
-            x="object",
-            y="closeness",
-            horizontal=True,
-            sort=False,
-            height=max(160, 28 * len(closeness)),
+        data = pd.DataFrame({"object": list(closeness), "closeness": list(closeness.values())})
+        bars = (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("closeness:Q", scale=alt.Scale(domain=[0, 1]), title="closeness (1 = nearest point)"),
+                y=alt.Y("object:N", sort=None, title=None, axis=alt.Axis(labelOverlap=False)),
+                tooltip=["object", "closeness"],
+            )
+            .properties(height=max(120, 24 * len(closeness)))
         )
+        chart.altair_chart(bars, width="stretch")
+        if len(closeness) < len(rows):
+            chart.caption(f"The {len(closeness)} nearest of {len(rows)} objects.")
 
 
 def show_depth_stats(depth: DepthResult) -> None:

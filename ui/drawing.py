@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ui.client import Box
 
@@ -53,10 +53,12 @@ def open_upright(data: bytes, *, max_pixels: int) -> Image.Image:
             picture.load()
     except NotAnImage:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise NotAnImage("the file is not an image this page can read (jpg, png, webp, bmp, gif)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise NotAnImage(f"the image is damaged ({exc})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise NotAnImage(f"the image has more pixels than the limit of {max_pixels:,}") from None
+    except Exception:  # Pillow raises many types, and libraries that patch Image.open add their own
+        raise NotAnImage(
+            "the file is not an image this page can read (jpg, png, webp, bmp, gif), or it is damaged"
+        ) from None
     return ImageOps.exif_transpose(picture).convert("RGB")
 
 

@@ -79,12 +79,12 @@ def object_rows(analysis: Analysis) -> list[dict[str, Any]]:
     ]
 
 
-def closeness_by_object(analysis: Analysis) -> dict[str, float]:
-    """Chart data: ``"1. person" → closeness``, nearest first; empty without depth."""
+def closeness_by_object(analysis: Analysis, limit: int | None = None) -> dict[str, float]:
+    """Chart data: ``"1. person" → closeness`` for the ``limit`` nearest objects; empty without depth."""
     if not analysis.has_ranking:
         return {}
     assert analysis.depth is not None
-    return {f"{o.rank}. {o.class_name}": round(o.closeness, 3) for o in analysis.depth.objects}
+    return {f"{o.rank}. {o.class_name}": round(o.closeness, 3) for o in analysis.depth.objects[:limit]}
 
 
 def nearest_sentence(analysis: Analysis) -> str | None:

@@ -1,0 +1,116 @@
+"""Opening uploads, drawing boxes and shaping the report: plain functions, no servers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.support.images import encode, gradient, with_exif_orientation
+from ui.client import (
+    ApiCallError,
+    Box,
+    DepthResult,
+    DepthStats,
+    DetectedObject,
+    Detection,
+    Failure,
+    ObjectDepth,
+    Service,
+)
+from ui.drawing import Label, NotAnImage, draw_labels, open_upright
+from ui.report import Analysis, Photo, closeness_by_object, labels, nearest_sentence, object_rows, result_json
+
+
+def photo(width: int = 320, height: int = 240) -> Photo:
+    picture = gradient(width, height)
+    return Photo("street.png", encode(picture, "PNG"), picture)
+
+
+def detection() -> Detection:
+    objects = [
+        DetectedObject("car", 0.91, Box(10, 10, 100, 80)),
+        DetectedObject("person", 0.62, Box(150, 60, 200, 230)),
+    ]
+    return Detection(objects, "yolo11n.pt", raw={"detections": [], "detection_count": 2})
+
+
+def depth() -> DepthResult:
+    objects = [
+        ObjectDepth("person", 0.62, Box(150, 60, 200, 230), 7.5, 0.9, 1),
+        ObjectDepth("car", 0.91, Box(10, 10, 100, 80), 2.0, 0.2, 2),
+    ]
+    return DepthResult(
+        objects,
+        DepthStats(0.0, 8.0, 3.0, 1.5),
+        "relative_inverse",
+        "da-v2",
+        b"",
+        b"",
+        "image/jpeg",
+        raw={"depth_stats": {}},
+    )
+
+
+def test_exif_orientation_is_applied_like_the_apis_do():
+    data = with_exif_orientation(gradient(300, 200), 6)  # stored landscape, shown portrait
+    assert open_upright(data, max_pixels=10**6).size == (200, 300)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "BMP", "GIF"])
+def test_every_offered_format_opens_as_rgb(fmt):
+    assert open_upright(encode(gradient(64, 48), fmt), max_pixels=10**6).mode == "RGB"
+
+
+def test_unreadable_and_oversized_uploads_are_refused_with_a_reason():
+    with pytest.raises(NotAnImage, match="not an image"):
+        open_upright(b"%PDF-1.7 not a picture", max_pixels=10**6)
+    with pytest.raises(NotAnImage, match="limit is 10,000 pixels"):
+        open_upright(encode(gradient(200, 100), "PNG"), max_pixels=10_000)
+    truncated = encode(gradient(200, 100), "JPEG")[:300]
+    with pytest.raises(NotAnImage):
+        open_upright(truncated, max_pixels=10**6)
+
+
+def test_boxes_are_drawn_on_a_copy():
+    picture = Image.new("RGB", (200, 120), (255, 255, 255))
+    drawn = draw_labels(
+        picture,
+        [
+            Label(Box(20, 40, 120, 110), "#1 person 90%", "person", emphasis=True),
+            Label(Box(0, 0, 60, 30), "car 50%", "car"),
+        ],
+    )
+    assert picture.getpixel((20, 70)) == (255, 255, 255)  # the original is untouched
+    assert drawn.getpixel((20, 70)) != (255, 255, 255)  # left edge of the first box
+    assert drawn.getpixel((70, 80)) == (255, 255, 255)  # inside the box stays clear
+    assert np.asarray(drawn)[:40].std() > 0  # a label at the top edge is drawn inside the picture
+
+
+def test_with_depth_objects_come_nearest_first_with_a_sentence():
+    analysis = Analysis(photo(), {"conf": 0.25}, detection=detection(), depth=depth())
+    rows = object_rows(analysis)
+    assert [(r["rank"], r["class"]) for r in rows] == [(1, "person"), (2, "car")]
+    assert rows[0]["box"] == "(150, 60) – (200, 230)"
+    assert closeness_by_object(analysis) == {"1. person": 0.9, "2. car": 0.2}
+    assert nearest_sentence(analysis) == "Nearest: person (62% confidence)."
+    assert [label.text for label in labels(analysis)] == ["#1 person 62%", "#2 car 91%"]
+    assert labels(analysis)[0].emphasis
+
+
+def test_without_depth_objects_come_by_confidence_and_no_ranking_is_claimed():
+    error = ApiCallError(Service.DEPTH, Failure.TIMEOUT, "The depth API did not answer within 1 s.")
+    analysis = Analysis(photo(), {"conf": 0.25}, detection=detection(), depth_error=error)
+    assert [r["class"] for r in object_rows(analysis)] == ["car", "person"]
+    assert "rank" not in object_rows(analysis)[0]
+    assert nearest_sentence(analysis) is None and closeness_by_object(analysis) == {}
+    document = result_json(analysis)
+    assert '"failure": "timeout"' in document and '"depth": null' in document
+    assert len(document) < 10_000  # no pictures inside
+
+
+def test_a_non_image_is_refused_even_when_ultralytics_has_patched_image_open():
+    """ultralytics replaces PIL.Image.open on import (a HEIF fallback needing pi-heif); tests import it."""
+    pytest.importorskip("ultralytics.utils.patches")
+    with pytest.raises(NotAnImage, match="not an image"):
+        open_upright(b"plain text, not a picture", max_pixels=10**6)

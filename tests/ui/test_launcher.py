@@ -1,0 +1,116 @@
+"""``make run``'s launcher: its plan comes from the routes table; it fails fast and stops what it started.
+
+The happy path (demo mode up, Ctrl-C stops everything) is the ``platform`` fixture every page test uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from apis import launcher
+from apis.routes import DEPTH, DETECTION, UI
+from tests.support.servers import REPO_ROOT, free_port, guarded_env
+
+
+def test_plan_takes_ports_and_health_paths_from_the_routes_table(tmp_path):
+    ports = {DETECTION.name: DETECTION.port, DEPTH.name: DEPTH.port, UI.name: 8501}
+    detection, depth, ui = launcher.plan(
+        host="127.0.0.1", ports=ports, log_dir=tmp_path, extra_env={"X": "1"}
+    )
+
+    assert detection.health_url == "http://127.0.0.1:5001/yoloapi/health"
+    assert depth.health_url == "http://127.0.0.1:5050/depthapi/health"
+    assert ui.health_url == "http://127.0.0.1:8501/_stcore/health"
+    assert detection.command[-1] == "apis.detection.wsgi:app" and depth.command[-1] == "apis.depth.wsgi:app"
+    assert detection.command[3:7] == ["-c", "python:apis.core.gunicorn_conf", "--bind", "127.0.0.1:5001"]
+    assert ui.command[2:5] == ["streamlit", "run", str(REPO_ROOT / "ui" / "app.py")]
+    assert ui.env["DETECTION_API_URL"] == "http://127.0.0.1:5001/yoloapi"
+    assert ui.env["DEPTH_API_URL"] == "http://127.0.0.1:5050/depthapi"
+    assert all(child.env["X"] == "1" for child in (detection, depth, ui))
+
+
+def test_a_taken_port_is_refused_before_anything_starts():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(launcher.LaunchError, match=f"port {port} .*already in use.*--ui-port"):
+            launcher.check_ports_free("127.0.0.1", {"detection": free_port(), "ui": port})
+
+
+def fake_child(tmp_path, name: str, script: str) -> launcher.Child:
+    route = {"detection": DETECTION, "depth": DEPTH, "ui": UI}[name]
+    command = [sys.executable, "-c", script]
+    return launcher.Child(route, free_port(), command, {}, tmp_path / f"{name}.log")
+
+
+def test_when_one_service_dies_the_others_are_stopped_and_its_log_shown(tmp_path, capsys):
+    sleeper = "import time\nprint('serving', flush=True)\ntime.sleep(60)"
+    children = [
+        fake_child(tmp_path, "detection", sleeper),
+        fake_child(tmp_path, "ui", sleeper),
+        fake_child(tmp_path, "depth", "import sys; print('CUDA out of memory', flush=True); sys.exit(3)"),
+    ]
+    for child in children:
+        child.start()
+    try:
+        assert launcher.supervise(children) == 1
+    finally:
+        started = time.monotonic()
+        launcher.stop_all(children)
+    assert time.monotonic() - started < 5
+    assert all(child.exit_code() is not None for child in children)
+    out = capsys.readouterr().out
+    assert "the depth API exited with code 3" in out and "CUDA out of memory" in out
+
+
+def test_real_mode_without_a_model_hub_fails_within_seconds_and_says_what_to_do(tmp_path):
+    """Offline (HF_HUB_OFFLINE, no detection download): each API's /health carries the error."""
+    ports = [str(free_port()) for _ in range(3)]
+    command = [
+        sys.executable,
+        "-m",
+        "apis.launcher",
+        "--models",
+        "real",
+        "--cache-dir",
+        str(tmp_path),
+        "--ui-port",
+        ports[0],
+        "--detection-port",
+        ports[1],
+        "--depth-port",
+        ports[2],
+    ]
+    netguard_log = tmp_path / "netguard.log"
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=guarded_env(netguard_log),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    launched = []
+    while process.poll() is None and time.monotonic() - started < 5:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            launched = psutil.Process(process.pid).children() or launched
+        time.sleep(0.2)
+    output, _ = process.communicate(timeout=90)
+    elapsed = time.monotonic() - started
+
+    assert process.returncode == 1, output
+    assert elapsed < 45, f"took {elapsed:.0f} s"
+    assert "the detection API could not load its model" in output
+    assert "the depth API could not load its model" in output
+    assert "make run MODELS=demo" in output
+    assert "[objdepth] stopped" in output
+    assert len(launched) == 3
+    assert not [p for p in launched if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not netguard_log.exists(), netguard_log.read_text()
