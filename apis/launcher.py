@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -39,6 +40,9 @@ DEMO_VERSION = "v1"
 STOP_TIMEOUT_S = 30.0
 POLL_S = 0.5
 SETTLE_S = 5.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Ctrl-C, kill, and a closed terminal all stop the three services.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 LOG_TAIL_LINES = 25
 
 
@@ -85,6 +89,7 @@ class Child:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: Ctrl-C reaches only the launcher
+                preexec_fn=_die_with_parent,
             )
 
     def exit_code(self) -> int | None:
@@ -96,6 +101,14 @@ class Child:
         except OSError:
             return "(no log)"
         return "\n".join(f"    {line}" for line in text.splitlines()[-lines:]) or "    (empty log)"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it if the launcher dies without cleaning up (kill -9)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _client_host(host: str) -> str:
@@ -405,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_dir = args.cache_dir.expanduser()
     demo = args.models == "demo"
     children: list[Child] = []
-    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in STOP_SIGNALS}
     try:
         ports = {DETECTION.name: args.detection_port, DEPTH.name: args.depth_port, UI.name: args.ui_port}
         check_ports_free(args.host, ports)

@@ -5,6 +5,7 @@ Page code only: it renders what :mod:`ui.client` returns and :mod:`ui.report` sh
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -37,6 +38,12 @@ DEMO_BANNER = (
 )
 RESULT_TTL = "10m"
 CHART_OBJECTS = 15
+MARKUP = re.compile(r"([\\`*_\[\]<>#|~$])")
+
+
+def plain(text: str) -> str:
+    """``text`` shown as written in Streamlit's Markdown: file names and API messages are not markup."""
+    return MARKUP.sub(r"\\\1", text)
 
 
 @st.cache_resource
@@ -71,9 +78,11 @@ def sidebar(client: ApiClient) -> dict:
     for health in healths.values():
         name = health.service.heading
         if health.ok:
-            st.sidebar.success(f"{name}: ok" + (f" · model `{health.model}`" if health.model else ""))
+            st.sidebar.success(f"{name}: ok" + (f" · model {plain(health.model)}" if health.model else ""))
         else:
-            st.sidebar.error(f"{name}: {health.status}" + (f" · {health.detail}" if health.detail else ""))
+            st.sidebar.error(
+                f"{name}: {plain(health.status)}" + (f" · {plain(health.detail)}" if health.detail else "")
+            )
     st.sidebar.header("Detection")
     conf = st.sidebar.slider(
         "Confidence threshold",
@@ -118,12 +127,12 @@ def choose_photo() -> Photo | None:
         name = st.selectbox("Sample photo", samples, key="sample")
         data = (SAMPLES_DIR / name).read_bytes()
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        st.error(f"{plain(name)} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         return None
     try:
         picture = open_upright(data, max_pixels=MAX_PIXELS)
     except NotAnImage as exc:
-        st.error(f"{name}: {exc}.")
+        st.error(f"{plain(name)}: {plain(str(exc))}.")
         return None
     return Photo(name=name, data=data, picture=picture)
 
@@ -146,7 +155,7 @@ def analyze(client: ApiClient, photo: Photo, options: dict) -> Analysis:
             st.write(f"Found {len(results['detection'].objects)} objects.")
         except ApiCallError as exc:
             results["detection_error"] = exc
-            st.write(f"Detection failed: {exc}")
+            st.write(f"Detection failed: {plain(str(exc))}")
         st.write("Estimating depth…")
         try:
             detection = results.get("detection")
@@ -160,7 +169,7 @@ def analyze(client: ApiClient, photo: Photo, options: dict) -> Analysis:
             st.write("Depth map ready.")
         except ApiCallError as exc:
             results["depth_error"] = exc
-            st.write(f"Depth failed: {exc}")
+            st.write(f"Depth failed: {plain(str(exc))}")
         failed = "detection_error" in results or "depth_error" in results
         status.update(
             label="Analysis finished with problems" if failed else "Analysis finished",
@@ -173,12 +182,12 @@ def analyze(client: ApiClient, photo: Photo, options: dict) -> Analysis:
 def show_problems(analysis: Analysis) -> None:
     if analysis.detection_error is not None:
         st.error(
-            f"**No detections.** {analysis.detection_error} "
+            f"**No detections.** {plain(str(analysis.detection_error))} "
             + ("The depth map is shown below without objects." if analysis.depth else "")
         )
     if analysis.depth_error is not None:
         st.warning(
-            f"**No depth.** {analysis.depth_error} "
+            f"**No depth.** {plain(str(analysis.depth_error))} "
             + ("The detections are shown without distances." if analysis.detection else "")
         )
 
@@ -206,7 +215,7 @@ def show_objects(analysis: Analysis) -> None:
     st.subheader("Objects, nearest first" if analysis.has_ranking else "Objects")
     sentence = nearest_sentence(analysis)
     if sentence:
-        st.markdown(f"### {sentence}")
+        st.markdown(f"### {plain(sentence)}")
     if analysis.detection is not None and not rows:
         st.info("No objects found. Try a lower confidence threshold or fewer class filters.")
         return
@@ -259,7 +268,7 @@ def show_depth_stats(depth: DepthResult) -> None:
         strict=True,
     ):
         column.metric(label, f"{value:.3g}{' m' if depth.is_metric else ''}")
-    st.caption(f"{depth.meaning} Model: `{depth.model or 'unknown'}`.")
+    st.caption(f"{depth.meaning} Model: {plain(depth.model or 'unknown')}.")
 
 
 def show_downloads(analysis: Analysis) -> None:
@@ -315,7 +324,9 @@ def main() -> None:
             st.image(photo.picture, caption=f"{photo.name} · click Analyze", width=480)
         return
     if photo is not None and photo.digest != analysis.photo.digest:
-        st.caption(f"Showing the results for {analysis.photo.name}; click Analyze for {photo.name}.")
+        st.caption(
+            f"Showing the results for {plain(analysis.photo.name)}; click Analyze for {plain(photo.name)}."
+        )
     show_problems(analysis)
     show_pictures(analysis)
     show_objects(analysis)

@@ -23,6 +23,11 @@ def local_url(route: ServiceRoute, host: str = "127.0.0.1") -> str:
     return f"http://{host}:{route.port}{route.path_prefix}"
 
 
+def _seconds(default: float, variable: str, what: str):
+    """A positive number of seconds read from ``variable``."""
+    return Field(default=default, gt=0, validation_alias=variable, description=f"Seconds {what}.")
+
+
 class UiSettings(BaseSettings):
     """Where the APIs are and how long to wait for them."""
 
@@ -36,23 +41,10 @@ class UiSettings(BaseSettings):
         default=local_url(DEPTH),
         description="Base URL of the depth API, path prefix included (POST <url>/predict_depth).",
     )
-    connect_timeout_s: float = Field(
-        default=3.0,
-        gt=0,
-        validation_alias="UI_CONNECT_TIMEOUT_S",
-        description="Seconds to wait for a connection to an API.",
-    )
-    detection_timeout_s: float = Field(
-        default=30.0,
-        gt=0,
-        validation_alias="UI_DETECTION_TIMEOUT_S",
-        description="Seconds to wait for a detection answer.",
-    )
-    depth_timeout_s: float = Field(
-        default=60.0,
-        gt=0,
-        validation_alias="UI_DEPTH_TIMEOUT_S",
-        description="Seconds to wait for a depth answer (the depth model is the slow one).",
+    connect_timeout_s: float = _seconds(3.0, "UI_CONNECT_TIMEOUT_S", "to wait for a connection to an API")
+    detection_timeout_s: float = _seconds(30.0, "UI_DETECTION_TIMEOUT_S", "to wait for a detection answer")
+    depth_timeout_s: float = _seconds(
+        60.0, "UI_DEPTH_TIMEOUT_S", "to wait for a depth answer (the slow model)"
     )
     demo: bool = Field(
         default=False,

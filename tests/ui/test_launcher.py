@@ -97,11 +97,11 @@ def test_real_mode_without_a_model_hub_fails_within_seconds_and_says_what_to_do(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    launched = []
-    while process.poll() is None and time.monotonic() - started < 5:
+    launched: dict[int, psutil.Process] = {}
+    while process.poll() is None and time.monotonic() - started < 30:
         with contextlib.suppress(psutil.NoSuchProcess):
-            launched = psutil.Process(process.pid).children() or launched
-        time.sleep(0.2)
+            launched.update({child.pid: child for child in psutil.Process(process.pid).children()})
+        time.sleep(0.1)
     output, _ = process.communicate(timeout=90)
     elapsed = time.monotonic() - started
 
@@ -112,5 +112,28 @@ def test_real_mode_without_a_model_hub_fails_within_seconds_and_says_what_to_do(
     assert "make run MODELS=demo" in output
     assert "[objdepth] stopped" in output
     assert len(launched) == 3
-    assert not [p for p in launched if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not [p for p in launched.values() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not netguard_log.exists(), netguard_log.read_text()
+
+
+def test_services_do_not_outlive_a_launcher_killed_without_cleanup(tmp_path):
+    """kill -9 of the launcher (no handler runs): the parent-death signal still stops its services."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from apis import launcher\n"
+        "from apis.routes import DETECTION\n"
+        "child = launcher.Child(DETECTION, 1, [sys.executable, '-c', 'import time; time.sleep(60)'], {},"
+        f" Path({str(tmp_path / 'child.log')!r}))\n"
+        "child.start()\n"
+        "print(child.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    service = psutil.Process(int(parent.stdout.readline()))
+    assert service.is_running()
+    parent.kill()
+    parent.wait(10)
+    service.wait(10)  # raises psutil.TimeoutExpired if it is still running

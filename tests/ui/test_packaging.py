@@ -36,3 +36,26 @@ def test_loading_the_ui_modules_loads_no_model_library():
         [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_streamlit_reads_the_page_config_from_any_directory_and_the_cookie_secret_from_the_environment(
+    tmp_path,
+):
+    """As ``streamlit run ui/app.py`` does (web/cli.py): the script's own .streamlit/config.toml counts."""
+    probe = (
+        "from streamlit import config\n"
+        f"config._main_script_path = {str(UI_DIR / 'app.py')!r}\n"
+        "config.get_config_options(force_reparse=True)\n"
+        "names = ('server.maxUploadSize', 'server.enableXsrfProtection', 'browser.gatherUsageStats',"
+        " 'server.cookieSecret')\n"
+        "print([config.get_option(name) for name in names])"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STREAMLIT_SERVER_COOKIE_SECRET": "same-on-every-replica",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[16, True, False, 'same-on-every-replica']"

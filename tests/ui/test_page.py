@@ -141,8 +141,11 @@ def test_demo_mode_shows_a_banner(page):
 
 def test_a_file_that_is_not_an_image_is_refused_before_any_call(page):
     at = page()
-    at.file_uploader(key="upload").set_value(("notes.jpg", b"not a picture at all", "image/jpeg")).run()
-    assert "notes.jpg: the file is not an image" in texts(at.error)
+    name = "**notes**_[x](http://example.invalid).jpg"
+    at.file_uploader(key="upload").set_value((name, b"not a picture at all", "image/jpeg")).run()
+    error = texts(at.error)
+    assert "the file is not an image" in error
+    assert r"\*\*notes\*\*\_\[x\](http://example.invalid).jpg" in error  # the name is shown, not rendered
     assert at.button(key="analyze").disabled
 
 
