@@ -69,6 +69,7 @@ def test_when_one_service_dies_the_others_are_stopped_and_its_log_shown(tmp_path
     assert "the depth API exited with code 3" in out and "CUDA out of memory" in out
 
 
+@pytest.mark.slow
 def test_real_mode_without_a_model_hub_fails_within_seconds_and_says_what_to_do(tmp_path):
     """Offline (HF_HUB_OFFLINE, no detection download): each API's /health carries the error."""
     ports = [str(free_port()) for _ in range(3)]

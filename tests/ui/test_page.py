@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from ui.client import ApiClient, Service
 from ui.settings import UiSettings
+
+# Every test here needs the platform (the launcher and three services: 20-40 s to start).
+pytestmark = pytest.mark.slow
 
 
 def analyze(at, data: bytes, name: str = "bus.jpg", mime: str = "image/jpeg"):
