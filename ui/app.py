@@ -15,6 +15,7 @@ if __package__ in (None, ""):  # `streamlit run ui/app.py` puts ui/, not the rep
 import altair as alt
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from ui.client import ApiCallError, ApiClient, DepthResult, Detection, Health, Service
 from ui.drawing import NotAnImage, encode, open_upright
@@ -55,6 +56,12 @@ def get_client(settings_json: str) -> ApiClient:
 @st.cache_data(ttl=10, show_spinner=False)
 def check_health(_client: ApiClient, service: Service, url: str) -> Health:
     return _client.health(service)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def decode(data: bytes) -> Image.Image:
+    """The upright picture of an upload, decoded once rather than on every rerun."""
+    return open_upright(data, max_pixels=MAX_PIXELS)
 
 
 @st.cache_data(ttl=RESULT_TTL, max_entries=32, show_spinner=False)
@@ -130,7 +137,7 @@ def choose_photo() -> Photo | None:
         st.error(f"{plain(name)} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         return None
     try:
-        picture = open_upright(data, max_pixels=MAX_PIXELS)
+        picture = decode(data)
     except NotAnImage as exc:
         st.error(f"{plain(name)}: {plain(str(exc))}.")
         return None
@@ -192,10 +199,9 @@ def show_problems(analysis: Analysis) -> None:
         )
 
 
-def show_pictures(analysis: Analysis) -> None:
+def show_pictures(analysis: Analysis, annotated: Image.Image | None) -> None:
     original, detections, depth = st.columns(3)
     original.image(analysis.photo.picture, caption=f"Original · {analysis.photo.name}")
-    annotated = annotated_picture(analysis)
     if annotated is not None:
         detections.image(
             annotated, caption="Detections, nearest first" if analysis.has_ranking else "Detections"
@@ -271,10 +277,9 @@ def show_depth_stats(depth: DepthResult) -> None:
     st.caption(f"{depth.meaning} Model: {plain(depth.model or 'unknown')}.")
 
 
-def show_downloads(analysis: Analysis) -> None:
+def show_downloads(analysis: Analysis, annotated: Image.Image | None) -> None:
     stem = Path(analysis.photo.name).stem
     columns = st.columns(3)
-    annotated = annotated_picture(analysis)
     if annotated is not None:
         columns[0].download_button(
             "Annotated image",
@@ -327,12 +332,13 @@ def main() -> None:
         st.caption(
             f"Showing the results for {plain(analysis.photo.name)}; click Analyze for {plain(photo.name)}."
         )
+    annotated = annotated_picture(analysis)
     show_problems(analysis)
-    show_pictures(analysis)
+    show_pictures(analysis, annotated)
     show_objects(analysis)
     if analysis.depth is not None:
         show_depth_stats(analysis.depth)
-    show_downloads(analysis)
+    show_downloads(analysis, annotated)
 
 
 main()
