@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from importlib.metadata import PackageNotFoundError, version
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_cors import CORS
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from apis.core.errors import register_error_handlers
+from apis.core.errors import ErrorCode, register_error_handlers
 from apis.core.logs import configure_logging
 from apis.core.metrics import ApiMetrics
+from apis.core.openapi import DOCS_PAGE, build_spec, endpoint, swagger_assets_dir
+from apis.core.schemas import HealthResponse, ModelInfoResponse
 from apis.core.service import InferenceGate, ModelHost, ModelService, ModelState, current_host
 from apis.core.settings import CoreSettings
 
@@ -34,7 +37,7 @@ def create_app(
     configure_logging(settings.log_level)
     prefix = settings.path_prefix if settings.path_prefix is not None else service.route.path_prefix
 
-    app = Flask(f"apis.{service.route.name}")
+    app = Flask(f"apis.{service.route.name}", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + _MULTIPART_SLACK_BYTES
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
@@ -62,10 +65,16 @@ def create_app(
 
 def _common_blueprint() -> Blueprint:
     blueprint = Blueprint("common", __name__)
+    not_ready = {503: (ErrorCode.MODEL_LOADING, ErrorCode.MODEL_FAILED)}
 
     @blueprint.get("/health")
+    @endpoint(
+        summary="Readiness: 200 once the model is loaded and warm, 503 before",
+        tag="operations",
+        response=HealthResponse,
+        also_ok=(503,),
+    )
     def health():
-        """200 only when the model is loaded and warm (the load balancer's check); 503 before."""
         host = current_host()
         body = {
             "status": "ok" if host.state is ModelState.READY else host.state.value,
@@ -79,18 +88,71 @@ def _common_blueprint() -> Blueprint:
         return jsonify(body), 503
 
     @blueprint.get("/model-info")
+    @endpoint(
+        summary="The loaded model: weights, classes or semantics, device, defaults",
+        tag="operations",
+        response=ModelInfoResponse,
+        errors=not_ready,
+    )
     def model_info():
         host = current_host()
         host.require_ready()
         return jsonify({"success": True, "service": host.service.route.name, **host.service.info()})
 
     @blueprint.get("/metrics")
+    @endpoint(summary="Prometheus metrics of this worker", tag="operations", response_media_type="text/plain")
     def metrics():
-        from flask import current_app
-
         return Response(current_app.extensions["metrics"].render(), mimetype=CONTENT_TYPE_LATEST)
 
+    @blueprint.get("/openapi.json")
+    @endpoint(summary="This OpenAPI description", tag="documentation")
+    def openapi_json():
+        return jsonify(openapi_document(current_app))
+
+    @blueprint.get("/docs")
+    @endpoint(
+        summary="Interactive API documentation (Swagger UI, served offline)",
+        tag="documentation",
+        response_media_type="text/html",
+    )
+    def docs():
+        base = request.path[: -len("/docs")]
+        title = openapi_document(current_app)["info"]["title"]
+        return Response(DOCS_PAGE.format(base=base, title=title), mimetype="text/html")
+
+    @blueprint.get("/docs/swagger/<path:filename>")
+    @endpoint(
+        summary="Swagger UI's own files",
+        tag="documentation",
+        response_media_type="text/plain",
+        errors={404: (ErrorCode.NOT_FOUND,)},
+    )
+    def docs_assets(filename: str):
+        return send_from_directory(swagger_assets_dir(), filename, max_age=86400)
+
     return blueprint
+
+
+def openapi_document(app: Flask) -> dict:
+    """The app's OpenAPI description, built from its routes and schemas (cached once the model is ready)."""
+    if "openapi" in app.extensions:
+        return app.extensions["openapi"]
+    host: ModelHost = app.extensions["model_host"]
+    service = host.service
+    try:
+        package_version = version("objdepth")
+    except PackageNotFoundError:
+        package_version = "0.0.0"
+    document = build_spec(
+        app,
+        title=f"objdepth {service.route.name} API",
+        version=package_version,
+        description=(service.__doc__ or "").strip(),
+        field_schemas=service.field_schemas() if host.state is ModelState.READY else {},
+    )
+    if host.state is ModelState.READY:
+        app.extensions["openapi"] = document
+    return document
 
 
 def _register_request_logging(app: Flask, metrics: ApiMetrics) -> None:

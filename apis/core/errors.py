@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorCode(StrEnum):
+    """Every machine-readable ``code`` an error response can carry."""
+
+    BAD_REQUEST = "bad_request"
+    MISSING_IMAGE = "missing_image"
+    EMPTY_IMAGE = "empty_image"
+    INVALID_IMAGE = "invalid_image"
+    TRUNCATED_IMAGE = "truncated_image"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_PARAMETER = "invalid_parameter"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    UNAVAILABLE = "unavailable"
+    MODEL_LOADING = "model_loading"
+    MODEL_FAILED = "model_failed"
+    OVERLOADED = "overloaded"
+    QUEUE_TIMEOUT = "queue_timeout"
+    HTTP_ERROR = "http_error"
+    INTERNAL_ERROR = "internal_error"
+
 
 # Werkzeug's own HTTP errors (raised before our views run) mapped onto our machine codes.
 _HTTP_CODES = {
@@ -80,7 +107,11 @@ def register_error_handlers(app: Flask) -> None:
             message = f"request body is larger than the limit of {limit} bytes"
         else:
             message = error.description or error.name
-        return _render(ApiError(message, code=_HTTP_CODES.get(status, "http_error"), status=status))
+        # Keep Werkzeug's headers (405 must say which methods are allowed: Allow, RFC 9110).
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return _render(
+            ApiError(message, code=_HTTP_CODES.get(status, "http_error"), status=status, headers=headers)
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

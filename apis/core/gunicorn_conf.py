@@ -17,6 +17,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 # ECS sends SIGTERM and waits (stopTimeout, 30 s by default) before SIGKILL: finish in-flight work.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+# The longest request line gunicorn takes (its maximum); form fields may come in the query string.
+limit_request_line = 8190
 keepalive = 75  # longer than the ALB's idle timeout would be wrong; ALB default is 60 s
 accesslog = None  # the app logs one line per request with its request id
 errorlog = "-"

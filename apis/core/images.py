@@ -101,7 +101,7 @@ def to_rgb(picture: Image.Image) -> Image.Image:
             scaled = (values - low) / (high - low) * 255.0 if high > low else np.zeros_like(values)
         else:
             scaled = values / 257.0 if values.max() > 255 else values
-        gray = Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), mode="L")
+        gray = Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8))
         return gray.convert("RGB")
     if mode == "P" and "transparency" in picture.info:
         picture = picture.convert("RGBA")

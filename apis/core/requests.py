@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
+from pydantic import ValidationError
 
 from apis.core.errors import ApiError, invalid_parameter
 from apis.core.images import RAW_BODY_TYPES, DecodedImage, decode_image
+from apis.core.schemas import FormFields
 from apis.core.settings import CoreSettings
+
+FormT = TypeVar("FormT", bound=FormFields)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -28,6 +32,26 @@ def read_image(settings: CoreSettings, field: str = "image") -> DecodedImage:
             code="missing_image",
         )
     return decode_image(upload.read(), filename=upload.filename or None, **limits)
+
+
+def read_fields(model: type[FormT], context: dict[str, Any] | None = None) -> FormT:
+    """The endpoint's optional fields from the form and the query string, validated by ``model``.
+
+    A value in either place must be valid (the form's wins when both have one); a field sent empty
+    is invalid, not absent; the first invalid field becomes a 400 naming it. ``context`` reaches
+    the model's validators (e.g. the loaded model's class names).
+    """
+    merged: dict[str, str] = {}
+    for source in (request.args, request.form):
+        present = {name: source[name] for name in model.model_fields if name in source}
+        try:
+            model.model_validate(present, context=context)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "form"
+            raise invalid_parameter(name, f"{first['msg']} (got {present.get(name)!r})") from None
+        merged.update(present)
+    return model.model_validate(merged, context=context)
 
 
 def _raw(name: str) -> str | None:

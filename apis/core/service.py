@@ -47,6 +47,10 @@ class ModelService(ABC):
     def blueprint(self) -> Blueprint:
         """The service's own endpoints; the core mounts them at the root and under the prefix."""
 
+    def field_schemas(self) -> dict[str, dict[str, Any]]:
+        """JSON Schema additions for form fields whose valid values depend on the loaded model."""
+        return {}
+
 
 class ModelState(StrEnum):
     LOADING = "loading"

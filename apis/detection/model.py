@@ -135,18 +135,13 @@ class YoloDetector:
         return Prediction(detections=detections, result=result, timing_ms=timing)
 
     def resolve_classes(self, wanted: list[str | int]) -> list[int]:
-        """Turn class names (any case) or ids into ids; unknown entries raise ``KeyError``."""
-        by_name = {name.lower(): class_id for class_id, name in self.names.items()}
+        """Class names (spelled as the model does) or ids -> ids; unknown ones raise ``KeyError``."""
+        lookup = {name: class_id for class_id, name in self.names.items()}
+        lookup.update({str(class_id): class_id for class_id in self.names})
         ids: list[int] = []
         for item in wanted:
-            text = str(item).strip()
-            if text.lstrip("-").isdigit():
-                class_id = int(text)
-                if class_id not in self.names:
-                    raise KeyError(text)
-            elif text.lower() in by_name:
-                class_id = by_name[text.lower()]
-            else:
+            text = str(item).strip(" \t")
+            if text not in lookup:
                 raise KeyError(text)
-            ids.append(class_id)
+            ids.append(lookup[text])
         return ids

@@ -8,17 +8,23 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from apis.core import requests as fields
-from apis.core.errors import invalid_parameter
 from apis.core.images import encode_data_url
+from apis.core.openapi import UPLOAD_ERRORS, endpoint
 from apis.core.service import ModelService, current_host
 from apis.core.settings import CoreSettings
 from apis.detection.model import DetectParams, YoloDetector
+from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
 from apis.detection.settings import DetectionSettings
 from apis.routes import DETECTION
 
 
+def _regex_literal(text: str) -> str:
+    """Escape regex metacharacters only (JSON Schema patterns are ECMA-262, where "\\ " is invalid)."""
+    return "".join("\\" + ch if ch in r"\^$.|?*+()[]{}" else ch for ch in text)
+
+
 class DetectionService(ModelService):
-    """YOLO behind ``POST /detect``."""
+    """Object detection with YOLO (ultralytics): each object in a photo with its class, confidence and box."""
 
     route = DETECTION
 
@@ -42,6 +48,15 @@ class DetectionService(ModelService):
             "defaults": {"conf": s.conf, "iou": s.iou, "imgsz": s.imgsz, "max_det": s.max_det},
         }
 
+    def field_schemas(self) -> dict[str, dict[str, Any]]:
+        """``classes`` takes this model's class names or ids, comma-separated."""
+        if not self.detector.names:
+            return {}
+        choices = [_regex_literal(name) for name in self.detector.names.values()]
+        choices += [str(class_id) for class_id in self.detector.names]
+        one = "(?:" + "|".join(sorted(choices, key=len, reverse=True)) + ")"
+        return {"classes": {"pattern": rf"^[ \t]*{one}(?:[ \t]*,[ \t]*{one})*[ \t]*$"}}
+
     def summary(self) -> dict[str, Any]:
         """The short ``model`` block of every response."""
         return {
@@ -56,39 +71,34 @@ class DetectionService(ModelService):
         blueprint.add_url_rule("/detect", view_func=self._detect, methods=["POST"])
         return blueprint
 
-    def read_params(self) -> DetectParams:
-        """Per-request thresholds from form or query fields, checked against their ranges."""
+    def read_params(self, form: DetectForm) -> DetectParams:
+        """Per-request thresholds: the form's values, or the configured defaults."""
         s = self.settings
         classes = None
-        raw_classes = fields.get_str("classes")
-        if raw_classes is not None:
-            wanted = fields.get_json("classes") if raw_classes.startswith("[") else raw_classes.split(",")
-            if not isinstance(wanted, list) or not wanted:
-                raise invalid_parameter(
-                    "classes", "expected class names or ids, comma-separated or a JSON list"
-                )
-            try:
-                classes = self.detector.resolve_classes(wanted)
-            except KeyError as unknown:
-                known = ", ".join(list(self.detector.names.values())[:8])
-                raise invalid_parameter(
-                    "classes", f"unknown class {unknown.args[0]!r}; known include {known} ..."
-                ) from None
+        if form.classes is not None:  # already checked against the model's classes by DetectForm
+            classes = self.detector.resolve_classes(parse_class_list(form.classes))
         return DetectParams(
-            conf=fields.get_float("conf", s.conf, low=0.0, high=1.0),
-            iou=fields.get_float("iou", s.iou, low=0.0, high=1.0),
-            imgsz=fields.get_int("imgsz", s.imgsz, low=32, high=2048),
-            max_det=fields.get_int("max_det", s.max_det, low=1, high=s.max_det),
+            conf=s.conf if form.conf is None else form.conf,
+            iou=s.iou if form.iou is None else form.iou,
+            imgsz=form.imgsz or s.imgsz,
+            max_det=form.max_det or s.max_det,
             classes=classes,
         )
 
+    @endpoint(
+        summary="Detect objects in a photo",
+        form=DetectForm,
+        upload_field="image",
+        response=DetectResponse,
+        errors=UPLOAD_ERRORS,
+    )
     def _detect(self):
         started = time.perf_counter()
         host = current_host()
         host.require_ready()
         core: CoreSettings = current_app.extensions["settings"]
-        include_image = fields.get_bool("include_image", False)
-        params = self.read_params()
+        form = fields.read_fields(DetectForm, context={"resolve_classes": self.detector.resolve_classes})
+        params = self.read_params(form)
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
 
@@ -96,24 +106,24 @@ class DetectionService(ModelService):
             prediction = self.detector.predict(upload.image, params)
         timing = {"decode": (decoded_at - started) * 1000, "queue": waited_s * 1000, **prediction.timing_ms}
 
-        body: dict[str, Any] = {
-            "success": True,
-            "detections": [d.to_dict() for d in prediction.detections],
-            "detection_count": len(prediction.detections),
-            "image_info": {
+        annotated_image = None
+        if form.include_image:
+            encode_started = time.perf_counter()
+            annotated_image = encode_data_url(prediction.annotated(), quality=self.settings.jpeg_quality)
+            timing["encode"] = (time.perf_counter() - encode_started) * 1000
+        timing["total"] = (time.perf_counter() - started) * 1000
+        response = DetectResponse(
+            detections=[d.to_dict() for d in prediction.detections],
+            detection_count=len(prediction.detections),
+            image_info={
                 "filename": upload.filename,
                 "original_size": upload.original_size,
                 "format": upload.source_format,
             },
-            "model": self.summary(),
-        }
-        if include_image:
-            encode_started = time.perf_counter()
-            body["annotated_image"] = encode_data_url(
-                prediction.annotated(), quality=self.settings.jpeg_quality
-            )
-            timing["encode"] = (time.perf_counter() - encode_started) * 1000
-        timing["total"] = (time.perf_counter() - started) * 1000
-        body["timing_ms"] = {k: round(v, 2) for k, v in timing.items()}
-        current_app.extensions["metrics"].observe_stages(body["timing_ms"])
-        return jsonify(body)
+            model=self.summary(),
+            timing_ms={k: round(v, 2) for k, v in timing.items()},
+            annotated_image=annotated_image,
+        )
+        current_app.extensions["metrics"].observe_stages(response.timing_ms)
+        skip = {"annotated_image"} if annotated_image is None else set()
+        return jsonify(response.model_dump(exclude=skip))

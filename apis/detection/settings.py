@@ -25,5 +25,5 @@ class DetectionSettings(BaseSettings):
     conf: float = Field(default=0.25, ge=0, le=1, description="Default confidence threshold.")
     iou: float = Field(default=0.45, ge=0, le=1, description="Default IoU threshold of NMS.")
     imgsz: int = Field(default=640, ge=32, le=2048, description="Default inference size (pixels).")
-    max_det: int = Field(default=300, ge=1, le=1000, description="Default and largest max detections.")
+    max_det: int = Field(default=300, ge=1, le=1000, description="Default max detections per image.")
     jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of annotated_image.")

@@ -104,6 +104,8 @@ def test_unknown_route(client):
         ("imgsz", "10"),
         ("include_image", "maybe"),
         ("classes", "unicorn"),
+        ("classes", "PERSON"),
+        ("classes", "person,,car"),
         ("classes", "[1, "),
         ("classes", "999"),
         ("classes", "{}"),
@@ -151,9 +153,9 @@ def test_exif_orientation_is_applied(client):
 def test_image_modes_are_converted(client, mode, fmt):
     base = gradient(320, 240)
     if mode == "I;16":
-        picture = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257), mode="I;16")
+        picture = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257))
     elif mode == "F":
-        picture = Image.fromarray(np.asarray(base.convert("L"), dtype=np.float32) / 255.0, mode="F")
+        picture = Image.fromarray(np.asarray(base.convert("L"), dtype=np.float32) / 255.0)
     else:
         picture = base.convert(mode)
     response = post_image(client, encode(picture, fmt), include_image="true")

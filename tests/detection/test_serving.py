@@ -19,7 +19,9 @@ from tests.support.servers import free_port, gunicorn_command, run_server
 
 
 def post(client, data: bytes):
-    return client.post("/detect", data={"image": (io.BytesIO(data), "p.jpg")}, content_type="multipart/form-data")
+    return client.post(
+        "/detect", data={"image": (io.BytesIO(data), "p.jpg")}, content_type="multipart/form-data"
+    )
 
 
 class SlowDetectionService(DetectionService):
@@ -93,13 +95,19 @@ def test_timing_fields_add_up_and_feed_the_metrics(client, photo_bytes):
 def test_sigterm_lets_the_in_flight_request_finish(tmp_path, tiny_yolo_weights, photo_bytes):
     port = free_port()
     env = {"DETECTION_WEIGHTS": str(tiny_yolo_weights), "OBJDEPTH_TEST_SLOW_PREDICT_S": "2"}
-    with run_server(gunicorn_command("apis.detection.wsgi:app", port), port=port, health_path="/health",
-                    workdir=tmp_path, env=env) as server:
+    with run_server(
+        gunicorn_command("apis.detection.wsgi:app", port),
+        port=port,
+        health_path="/health",
+        workdir=tmp_path,
+        env=env,
+    ) as server:
         result: dict = {}
 
         def call() -> None:
-            response = requests.post(f"{server.url}/detect", files={"image": ("a.jpg", photo_bytes["demo08.jpg"])},
-                                     timeout=60)
+            response = requests.post(
+                f"{server.url}/detect", files={"image": ("a.jpg", photo_bytes["demo08.jpg"])}, timeout=60
+            )
             result["status"] = response.status_code
             result["body"] = response.json()
 

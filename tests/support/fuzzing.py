@@ -1,0 +1,62 @@
+"""Hypothesis strategies of image uploads, and the checks the fuzz tests apply to every response."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from hypothesis import strategies as st
+from PIL import Image
+
+#: Pillow modes each format can store.
+MODES_BY_FORMAT = {
+    "PNG": ("RGB", "L", "RGBA", "P", "I;16", "1", "LA"),
+    "JPEG": ("RGB", "L", "CMYK"),
+    "GIF": ("P", "L", "RGB", "1"),
+    "BMP": ("RGB", "L", "P", "1"),
+    "WEBP": ("RGB", "RGBA"),
+    "TIFF": ("RGB", "L", "RGBA", "CMYK", "I;16", "1"),
+}
+
+
+@st.composite
+def valid_images(draw: st.DrawFn) -> bytes:
+    """A real image of random size, mode and format (everything the APIs must accept)."""
+    width = draw(st.integers(1, 96))
+    height = draw(st.integers(1, 96))
+    fmt = draw(st.sampled_from(sorted(MODES_BY_FORMAT)))
+    mode = draw(st.sampled_from(MODES_BY_FORMAT[fmt]))
+    seed = draw(st.integers(0, 2**16))
+    picture = Image.fromarray(
+        np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    )
+    if mode == "I;16":
+        picture = Image.fromarray(np.asarray(picture.convert("L"), dtype=np.uint16) * 257)
+    else:
+        picture = picture.convert(mode)
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@st.composite
+def broken_images(draw: st.DrawFn) -> bytes:
+    """What a client may also send: truncated images, corrupted bytes, or no image at all."""
+    kind = draw(st.sampled_from(("truncated", "corrupted", "noise")))
+    if kind == "noise":
+        return draw(st.binary(min_size=0, max_size=2048))
+    data = draw(valid_images())
+    if kind == "truncated":
+        return data[: draw(st.integers(0, max(0, len(data) - 1)))]
+    position = draw(st.integers(0, len(data) - 1))
+    return data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
+
+
+def assert_json_error_shape(response) -> None:
+    """Every 4xx/5xx is ``{"success": false, "error": str, "code": str}``."""
+    if response.status_code < 400:
+        return
+    body = response.json()
+    assert body["success"] is False, body
+    assert isinstance(body["error"], str) and body["error"], body
+    assert isinstance(body["code"], str) and body["code"], body
