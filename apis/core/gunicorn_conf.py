@@ -20,6 +20,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # The longest request line gunicorn takes (its maximum); form fields may come in the query string.
 limit_request_line = 8190
 keepalive = 75  # longer than the ALB's idle timeout would be wrong; ALB default is 60 s
+# gunicorn 23+'s control socket defaults to one path per user: two services on one machine would share it.
+control_socket_disable = True
 accesslog = None  # the app logs one line per request with its request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -16,6 +16,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from apis.core.errors import ApiError
 
+# Pillow's own opener, kept before ultralytics replaces Image.open with one that tries to pip-install
+# a HEIF plugin on every unidentified upload (apis.detection imports this module before ultralytics).
+_pil_open = Image.open
+
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO"})
 RAW_BODY_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff")
 
@@ -55,7 +59,7 @@ def decode_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            picture = Image.open(io.BytesIO(data))
+            picture = _pil_open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ApiError("the upload is not an image Pillow can read", code="invalid_image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import apis.core.images  # noqa: F401  (keeps Pillow's Image.open before ultralytics patches it)
 from apis.core.service import ModelLoadError
 
 OFFLINE_HINT = (

@@ -153,7 +153,7 @@ def test_exif_orientation_is_applied(client):
 def test_image_modes_are_converted(client, mode, fmt):
     base = gradient(320, 240)
     if mode == "I;16":
-        picture = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257))
+        picture = Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257)
     elif mode == "F":
         picture = Image.fromarray(np.asarray(base.convert("L"), dtype=np.float32) / 255.0)
     else:
