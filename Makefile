@@ -57,6 +57,9 @@ deploy: $(STAMP)  ## Build, push and deploy to AWS (needs AWS credentials)
 destroy: $(STAMP)  ## Tear the AWS deployment down (YES=1 skips the prompt)
 	$(PY) -m delivery destroy $(if $(YES),--yes)
 
+export: $(STAMP)  ## Export the configured models to ONNX (models/onnx/ by default)
+	$(PY) -m apis.export
+
 bench: $(STAMP)  ## Benchmarks; writes bench/results/
 	$(PY) -m bench
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
-from apis.routes import DETECTION, ServiceRoute
+from apis.routes import DEPTH, DETECTION, ServiceRoute
 
 CACHE = Path("~/.cache/objdepth/bench").expanduser()
 IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
@@ -31,13 +32,19 @@ class Suite:
     soak_requests: int = 2000
 
 
-def detection_suite() -> Suite:
-    """yolo11n architecture with random weights: the same compute as the real model."""
+def detection_weights() -> Path:
+    """yolo11n architecture with random weights (built once): the same compute as the real model."""
     from apis.detection.demo import build_random_yolo
 
     weights = CACHE / "yolo11n-random.pt"
     if not weights.exists():
         build_random_yolo(weights, [Image.open(MAIN_IMAGE)])
+    return weights
+
+
+def detection_suite() -> Suite:
+    """YOLO through POST /detect."""
+    weights = detection_weights()
 
     def load():
         from apis.detection.model import YoloDetector
@@ -59,4 +66,46 @@ def detection_suite() -> Suite:
     )
 
 
-SUITES: dict[str, Callable[[], Suite]] = {"detection": detection_suite}
+def bus_detections() -> list[dict]:
+    """What the detection API returns for bus.jpg with the benchmark's random YOLO (top 8 boxes)."""
+    from apis.detection.model import YoloDetector
+    from apis.detection.settings import DetectionSettings
+
+    detector = YoloDetector(
+        DetectionSettings(weights=str(detection_weights()), allow_download=False), device="cpu"
+    )
+    detector.load()
+    prediction = detector.predict(Image.open(MAIN_IMAGE).convert("RGB"), detector.default_params())
+    return [d.to_dict() for d in prediction.detections[:8]]
+
+
+def depth_suite() -> Suite:
+    """Depth Anything V2 Small architecture (24.8 M parameters) with random weights."""
+    from apis.depth.demo import build_random_depth_anything
+
+    folder = CACHE / "depth-anything-v2-small-random"
+    if not (folder / "config.json").exists():
+        build_random_depth_anything(folder)
+
+    def load():
+        from apis.depth.model import DepthEstimator
+        from apis.depth.settings import DepthSettings
+
+        estimator = DepthEstimator(DepthSettings(model=str(folder), allow_download=False), device="cpu")
+        estimator.load()
+        image = Image.open(MAIN_IMAGE).convert("RGB")
+        return lambda: estimator.predict(image)
+
+    return Suite(
+        name="depth",
+        route=DEPTH,
+        wsgi="apis.depth.wsgi:app",
+        endpoint="/depthapi/predict_depth",
+        env={"DEPTH_MODEL": str(folder), "DEPTH_ALLOW_DOWNLOAD": "false"},
+        load_inprocess=load,
+        form={"detections": json.dumps(bus_detections()), "include_images": "false"},
+        soak_requests=200,
+    )
+
+
+SUITES: dict[str, Callable[[], Suite]] = {"detection": detection_suite, "depth": depth_suite}

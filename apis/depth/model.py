@@ -40,6 +40,8 @@ class DepthPrediction:
 class DepthEstimator:
     """A transformers depth-estimation model. Not thread-safe: callers hold the inference gate."""
 
+    backend = "torch"
+
     def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
         self.settings = settings
         self.requested_device = device

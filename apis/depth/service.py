@@ -14,7 +14,7 @@ from apis.core.images import encode_data_url
 from apis.core.service import ModelService, current_host
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
-from apis.depth.model import DepthEstimator
+from apis.depth.backends import create_estimator
 from apis.depth.settings import DepthSettings
 from apis.routes import DEPTH
 
@@ -28,7 +28,7 @@ class DepthService(ModelService):
         self.settings = settings or DepthSettings()
         core = core or CoreSettings()
         render.check_colormap(self.settings.colormap)  # a bad default fails at start, not per request
-        self.estimator = DepthEstimator(self.settings, device=core.device, torch_threads=core.torch_threads)
+        self.estimator = create_estimator(self.settings, device=core.device, torch_threads=core.torch_threads)
 
     def setup(self) -> None:
         self.estimator.load()
@@ -38,7 +38,7 @@ class DepthService(ModelService):
         return {
             **self.summary(),
             "task": "depth-estimation",
-            "backend": "torch",
+            "backend": self.estimator.backend,
             "model_path": str(e.model_path) if e.model_path else None,
             "parameters": e.parameter_count,
             "depth_semantics": e.semantics.value,

@@ -68,6 +68,8 @@ class Prediction:
 class YoloDetector:
     """An ultralytics YOLO model. Not thread-safe: callers hold the inference gate."""
 
+    backend = "torch"
+
     def __init__(self, settings: DetectionSettings, device: str = "auto", torch_threads: int = 0) -> None:
         self.settings = settings
         self.requested_device = device

@@ -12,7 +12,8 @@ from apis.core.images import encode_data_url
 from apis.core.openapi import UPLOAD_ERRORS, endpoint
 from apis.core.service import ModelService, current_host
 from apis.core.settings import CoreSettings
-from apis.detection.model import DetectParams, YoloDetector
+from apis.detection.backends import create_detector
+from apis.detection.model import DetectParams
 from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
 from apis.detection.settings import DetectionSettings
 from apis.routes import DETECTION
@@ -31,7 +32,7 @@ class DetectionService(ModelService):
     def __init__(self, settings: DetectionSettings | None = None, core: CoreSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
         core = core or CoreSettings()
-        self.detector = YoloDetector(self.settings, device=core.device, torch_threads=core.torch_threads)
+        self.detector = create_detector(self.settings, device=core.device, torch_threads=core.torch_threads)
 
     def setup(self) -> None:
         self.detector.load()
@@ -40,7 +41,7 @@ class DetectionService(ModelService):
         s = self.settings
         return {
             "task": "detect",
-            "backend": "torch",
+            "backend": self.detector.backend,
             "weights": s.weights,
             "weights_path": self.detector.weights_path,
             "device": self.detector.device,
@@ -62,7 +63,7 @@ class DetectionService(ModelService):
         return {
             "weights": self.settings.weights,
             "task": "detect",
-            "backend": "torch",
+            "backend": self.detector.backend,
             "device": self.detector.device,
         }
 
