@@ -112,17 +112,29 @@ def _operation(
             name: {**_drop_null(prop), **field_schemas.get(name, {})}
             for name, prop in form_schema.get("properties", {}).items()
         }
+        multipart: dict[str, Any] = {"type": "object", "properties": {}}
+        encoding: dict[str, Any] = {}
         for name, prop in properties.items():
-            parameters.append(
-                {
-                    "name": name,
-                    "in": "query",
-                    "required": False,
-                    "schema": prop,
-                    "description": prop.get("description", ""),
-                }
-            )
-        multipart = {"type": "object", "properties": dict(properties)}
+            if prop.get("contentMediaType") == "application/json":
+                # JSON text in a form field: the part (or query value) is JSON of contentSchema.
+                inner = dict(prop["contentSchema"])
+                for def_name, definition in inner.pop("$defs", {}).items():
+                    components.add(def_name, definition)
+                inner["description"] = prop.get("description", "")
+                multipart["properties"][name] = inner
+                # Form only: lists of objects outgrow a request line (gunicorn takes 8 KB).
+                encoding[name] = {"contentType": "application/json"}
+            else:
+                multipart["properties"][name] = prop
+                parameters.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "schema": prop,
+                        "description": prop.get("description", ""),
+                    }
+                )
         content: dict[str, Any] = {}
         if details.upload_field:
             multipart["properties"][details.upload_field] = {
@@ -131,7 +143,7 @@ def _operation(
                 "description": "The photo (JPEG, PNG, WebP, BMP, GIF or TIFF; judged by content).",
             }
             multipart["required"] = [details.upload_field]
-        content["multipart/form-data"] = {"schema": multipart}
+        content["multipart/form-data"] = {"schema": multipart, **({"encoding": encoding} if encoding else {})}
         if details.upload_field:
             for media_type in RAW_BODY_TYPES:
                 content[media_type] = {"schema": {"type": "string", "format": "binary"}}

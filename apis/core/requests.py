@@ -44,14 +44,22 @@ def read_fields(model: type[FormT], context: dict[str, Any] | None = None) -> Fo
     merged: dict[str, str] = {}
     for source in (request.args, request.form):
         present = {name: source[name] for name in model.model_fields if name in source}
-        try:
-            model.model_validate(present, context=context)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            name = str(first["loc"][0]) if first["loc"] else "form"
-            raise invalid_parameter(name, f"{first['msg']} (got {present.get(name)!r})") from None
+        _validate(model, present, context)
         merged.update(present)
-    return model.model_validate(merged, context=context)
+    return _validate(model, merged, context)
+
+
+def _validate(model: type[FormT], values: dict[str, str], context: dict[str, Any] | None) -> FormT:
+    try:
+        return model.model_validate(values, context=context)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "form"
+        message = first["msg"].removeprefix("Value error, ")
+        if name in values:
+            shown = values[name] if len(values[name]) <= 80 else values[name][:77] + "..."
+            message = f"{message} (got {shown!r})"
+        raise invalid_parameter(name, message) from None
 
 
 def _raw(name: str) -> str | None:

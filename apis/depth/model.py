@@ -12,6 +12,7 @@ from PIL import Image
 
 from apis.core.devices import apply_torch_threads, resolve_torch_device
 from apis.core.service import ModelLoadError
+from apis.depth.geometry import pad_to_aspect
 from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
 
@@ -93,14 +94,18 @@ class DepthEstimator:
 
         size = self.settings.input_size
         started = time.perf_counter()
-        inputs = self._processor(images=image, size={"height": size, "width": size}, return_tensors="pt")
+        padded, (left, top, right, bottom) = pad_to_aspect(image)
+        inputs = self._processor(images=padded, size={"height": size, "width": size}, return_tensors="pt")
         pixel_values = inputs["pixel_values"].to(self.device)
         prepared = time.perf_counter()
         with torch.inference_mode():
             predicted = self._model(pixel_values=pixel_values).predicted_depth
             resized = torch.nn.functional.interpolate(
-                predicted.unsqueeze(1), size=(image.height, image.width), mode="bicubic", align_corners=False
-            )
+                predicted.unsqueeze(1),
+                size=(padded.height, padded.width),
+                mode="bicubic",
+                align_corners=False,
+            )[:, :, top:bottom, left:right]
             # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
             # .cpu() also waits for the device, so "inference" is the whole model call.
             depth = resized[0, 0].clamp_(min=0, max=self.max_depth).float().cpu().numpy()

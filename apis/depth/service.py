@@ -9,18 +9,19 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from apis.core import requests as fields
-from apis.core.errors import invalid_parameter
 from apis.core.images import encode_data_url
+from apis.core.openapi import UPLOAD_ERRORS, endpoint
 from apis.core.service import ModelService, current_host
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
 from apis.depth.backends import create_estimator
+from apis.depth.schemas import DepthForm, PredictDepthResponse
 from apis.depth.settings import DepthSettings
 from apis.routes import DEPTH
 
 
 class DepthService(ModelService):
-    """Depth Anything behind ``POST /predict_depth``."""
+    """Depth estimation with Depth Anything V2 (transformers): a depth map, and how near each object is."""
 
     route = DEPTH
 
@@ -52,6 +53,7 @@ class DepthService(ModelService):
             "model": self.settings.model,
             "device": self.estimator.device,
             "input_size": self.settings.input_size,
+            "backend": self.estimator.backend,
         }
 
     def blueprint(self) -> Blueprint:
@@ -59,40 +61,26 @@ class DepthService(ModelService):
         blueprint.add_url_rule("/predict_depth", view_func=self._predict_depth, methods=["POST"])
         return blueprint
 
-    def read_objects(self) -> list[objects.ObjectQuery]:
-        """The points to measure, from ``midpoints`` or ``detections`` (one of them, or neither)."""
-        given = [(name, fields.get_json(name)) for name in ("midpoints", "detections")]
-        given = [(name, raw) for name, raw in given if raw is not None]
-        if len(given) > 1:
-            raise invalid_parameter("detections", "send either midpoints or detections, not both")
-        if not given:
-            return []
-        name, raw = given[0]
-        parse = objects.parse_midpoints if name == "midpoints" else objects.parse_detections
-        try:
-            return parse(raw, max_objects=self.settings.max_objects)
-        except objects.ObjectInputError as exc:
-            raise invalid_parameter(name, str(exc)) from None
+    def field_schemas(self) -> dict[str, dict[str, Any]]:
+        """``colormap`` takes any colormap name matplotlib knows."""
+        return {"colormap": {"enum": render.colormap_names()}}
 
+    @endpoint(
+        summary="Depth map of a photo, and the depth and nearness rank of each object in it",
+        form=DepthForm,
+        upload_field="image",
+        response=PredictDepthResponse,
+        errors=UPLOAD_ERRORS,
+    )
     def _predict_depth(self):
         started = time.perf_counter()
         host = current_host()
         host.require_ready()
         core: CoreSettings = current_app.extensions["settings"]
-        include_images = fields.get_bool("include_images", True)
-        include_depth_map = fields.get_bool("include_depth_map", False)
-        grayscale = fields.get_bool("grayscale", False)
-        pred_only = fields.get_bool("pred_only", False)
-        colormap = fields.get_str("colormap") or self.settings.colormap
-        try:
-            render.check_colormap(colormap)
-        except KeyError as exc:
-            raise invalid_parameter("colormap", exc.args[0]) from None
-        client_image_info = fields.get_json("image_info")
-        if client_image_info is not None and not isinstance(client_image_info, dict):
-            raise invalid_parameter("image_info", "expected a JSON object")
-        queries = self.read_objects()
-        detection_count = fields.get_int("detection_count", len(queries), low=0, high=1_000_000)
+        form = fields.read_fields(DepthForm, context={"max_objects": self.settings.max_objects})
+        colormap = form.colormap or self.settings.colormap
+        queries = form.object_queries(self.settings.max_objects)
+        detection_count = len(queries) if form.detection_count is None else form.detection_count
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
 
@@ -118,7 +106,7 @@ class DepthService(ModelService):
             "model_info": self.summary(),
             "depth_semantics": semantics.value,
             "image_info": {
-                **(client_image_info or {}),
+                **form.client_image_info(),
                 "original_size": upload.original_size,
                 "filename": upload.filename,
                 "format": upload.source_format,
@@ -128,26 +116,27 @@ class DepthService(ModelService):
             "depth_at_objects": measured,
         }
         encode_started = time.perf_counter()
-        if include_images:
+        if form.include_images:
             nearness = objects.closeness(
                 depth, stats["min_depth"], stats["max_depth"], larger_is_closer=semantics.larger_is_closer
             )
             body["images"] = self._pictures(
-                upload.image, nearness, colormap, grayscale=grayscale, pred_only=pred_only
+                upload.image, nearness, colormap, grayscale=form.grayscale, pred_only=form.pred_only
             )
-        if include_depth_map:
+        if form.include_depth_map:
             picture, undo = render.depth_png16(depth)
             body["depth_map"] = {
                 "png16": encode_data_url(picture, fmt="PNG"),
                 **undo,
                 "semantics": semantics.value,
             }
-        if include_images or include_depth_map:
+        if form.include_images or form.include_depth_map:
             timing["encode"] = (time.perf_counter() - encode_started) * 1000
         timing["total"] = (time.perf_counter() - started) * 1000
         body["timing_ms"] = {k: round(v, 2) for k, v in timing.items()}
         current_app.extensions["metrics"].observe_stages(body["timing_ms"])
-        return jsonify(body)
+        # Answer through the documented schema: the keys sent are exactly those set here.
+        return jsonify(PredictDepthResponse.model_validate(body).model_dump(mode="json", exclude_unset=True))
 
     def _pictures(
         self, photo, nearness, colormap: str, *, grayscale: bool, pred_only: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 from tests.depth.helpers import assert_error, detection, predict
 from tests.support.images import encode, gradient
@@ -51,9 +52,12 @@ def test_non_finite_numbers_in_json_are_rejected(client, small_photo):
     )
 
 
-def test_midpoints_and_detections_together_are_ambiguous(client, small_photo):
+def test_midpoints_and_detections_together_are_both_measured(client, small_photo):
     response = predict(client, small_photo, midpoints=[{"x": 1, "y": 1}], detections=[detection(0, 0, 2, 2)])
-    assert "not both" in assert_error(response, 400, "invalid_parameter", "detections")["error"]
+    assert response.status_code == 200
+    measured = response.get_json()["depth_at_objects"]
+    assert [(o["x"], o["y"]) for o in measured] == [(1, 1), (1, 1)]
+    assert sorted(o["rank"] for o in measured) == [1, 2]
 
 
 def test_too_many_objects(depth_app, depth_service, small_photo):
@@ -115,3 +119,14 @@ def test_missing_image(client):
 def test_wrong_method_and_unknown_path_are_json(client):
     assert_error(client.get("/predict_depth"), 405, "method_not_allowed")
     assert_error(client.post("/predict"), 404, "not_found")
+
+
+@pytest.mark.parametrize("size", [(4, 62), (300, 3), (1, 1), (2000, 9)])
+def test_extreme_aspect_ratios_get_a_map_of_their_own_size(client, size):
+    """Found by fuzzing: a 4x62 GIF left the model's keep-aspect resize with a zero-width input."""
+    response = predict(
+        client, encode(Image.new("RGB", size, (90, 120, 150)), "PNG"), include_depth_map="true"
+    )
+    assert response.status_code == 200, response.get_json()
+    depth_map = response.get_json()["depth_map"]
+    assert (depth_map["width"], depth_map["height"]) == size

@@ -40,6 +40,7 @@ def test_contract_on_real_photos(client, photo_bytes, name, tiny_depth_model):
         "model": str(tiny_depth_model),
         "device": "cpu",
         "input_size": TEST_INPUT_SIZE,
+        "backend": "torch",
     }
     assert body["depth_semantics"] == "relative_inverse"
     assert body["image_info"] == {"original_size": [height, width], "filename": name, "format": "JPEG"}

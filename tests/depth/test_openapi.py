@@ -1,0 +1,89 @@
+"""The published OpenAPI description, and property-based fuzzing of the running API from it."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from tests.support.fuzzing import (
+    assert_docs_page_works_offline,
+    assert_every_route_documented,
+    assert_json_error_shape,
+    assert_valid_openapi,
+    broken_images,
+    register_image_strategies,
+)
+from tests.support.servers import free_port, gunicorn_command, run_server
+
+register_image_strategies()
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/depthapi/openapi.json"])
+def test_the_document_is_valid_openapi_3(client, path):
+    assert_valid_openapi(client.get(path).get_json())
+
+
+def test_every_served_route_is_documented(depth_app, client):
+    assert_every_route_documented(depth_app, client.get("/openapi.json").get_json())
+
+
+def test_json_fields_colormaps_and_errors_are_documented(client):
+    document = client.get("/openapi.json").get_json()
+    predict = document["paths"]["/depthapi/predict_depth"]["post"]
+    assert {"200", "400", "405", "413", "503"} <= predict["responses"].keys()
+    multipart = predict["requestBody"]["content"]["multipart/form-data"]
+    assert multipart["encoding"]["detections"] == {"contentType": "application/json"}
+    assert multipart["schema"]["properties"]["midpoints"]["type"] == "array"
+    assert "Spectral_r" in multipart["schema"]["properties"]["colormap"]["enum"]
+    query = {p["name"] for p in predict["parameters"]}
+    assert "colormap" in query and "detections" not in query  # JSON lists only as form parts
+    assert "ObjectDepth" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/depthapi/docs"])
+def test_docs_page_works_offline(client, path):
+    assert_docs_page_works_offline(client, path)
+
+
+@pytest.fixture(scope="module")
+def depth_server(tmp_path_factory, tiny_depth_model):
+    port = free_port()
+    with run_server(
+        gunicorn_command("apis.depth.wsgi:app", port),
+        port=port,
+        health_path="/health",
+        workdir=tmp_path_factory.mktemp("fuzz-depth"),
+        env={"DEPTH_MODEL": str(tiny_depth_model), "DEPTH_INPUT_SIZE": "98", "MAX_UPLOAD_MB": "1"},
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def depth_schema(depth_server):
+    return schemathesis.openapi.from_url(f"{depth_server.url}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("depth_schema")
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzz_every_operation(case):
+    """No 5xx but documented ones, every response matches its schema, errors have the JSON shape."""
+    response = case.call_and_validate()
+    assert_json_error_shape(response)
+
+
+@pytest.mark.slow
+@given(payload=broken_images())
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_broken_uploads_get_a_json_400_never_a_crash(depth_server, payload):
+    url = f"{depth_server.url}/predict_depth"
+    multipart = requests.post(url, files={"image": ("x.jpg", payload)}, timeout=30)
+    raw = requests.post(url, data=payload, headers={"Content-Type": "image/png"}, timeout=30)
+    for response in (multipart, raw):
+        assert response.status_code in (200, 400), response.text
+        assert_json_error_shape(response)
