@@ -1,4 +1,4 @@
-"""Web UI settings, read from environment variables (documented in docs/ui.md).
+"""Web UI settings, read from environment variables (documented in the README).
 
 Streamlit's own options (port, upload limit, XSRF, cookie secret) are not here: they live in
 ``ui/.streamlit/config.toml`` and Streamlit's ``STREAMLIT_*`` variables
