@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,3 +50,21 @@ class DepthSettings(BaseSettings):
     max_objects: int = Field(
         default=500, ge=1, le=10_000, description="Most midpoints or detections per request."
     )
+    backend: Literal["torch", "onnx"] = Field(
+        default="torch",
+        description="torch: the model through transformers and PyTorch; onnx: its ONNX export through "
+        "ONNX Runtime (no torch needed; `make export` writes it).",
+    )
+    onnx_path: Path = Field(
+        default=Path("models/onnx/depth.onnx"),
+        description="The ONNX file of the onnx backend (exported from `model` by `python -m apis.export`).",
+    )
+    onnx_manifest: Path | None = Field(
+        default=None,
+        description="Its manifest (source model, preprocessing, depth semantics, checksum); "
+        "default: onnx_path with .json.",
+    )
+
+    @property
+    def onnx_manifest_path(self) -> Path:
+        return self.onnx_manifest or self.onnx_path.with_suffix(".json")

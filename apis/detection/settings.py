@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,3 +28,20 @@ class DetectionSettings(BaseSettings):
     imgsz: int = Field(default=640, ge=32, le=2048, description="Default inference size (pixels).")
     max_det: int = Field(default=300, ge=1, le=1000, description="Default max detections per image.")
     jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of annotated_image.")
+    backend: Literal["torch", "onnx"] = Field(
+        default="torch",
+        description="torch: the weights through ultralytics and PyTorch; onnx: their ONNX export through "
+        "ONNX Runtime (no torch needed; `make export` writes it).",
+    )
+    onnx_path: Path = Field(
+        default=Path("models/onnx/detection.onnx"),
+        description="The ONNX file of the onnx backend (exported from `weights` by `python -m apis.export`).",
+    )
+    onnx_manifest: Path | None = Field(
+        default=None,
+        description="Its manifest (source weights, class names, checksum); default: onnx_path with .json.",
+    )
+
+    @property
+    def onnx_manifest_path(self) -> Path:
+        return self.onnx_manifest or self.onnx_path.with_suffix(".json")
