@@ -1,0 +1,121 @@
+"""Depth Anything through ONNX Runtime: the DPT image processor's steps on Pillow, numpy and OpenCV.
+
+No torch and no transformers: the production image serves this.
+
+Aspect ratio. Depth Anything exported with ``torch.onnx`` at one input size answers at that size
+only: the head upsamples to a size traced as a constant. ``python -m apis.export`` therefore exports
+with dynamic height and width (the head's upsampling traced from the input), and this backend feeds
+exactly what the torch path feeds: the image scaled as little as possible so that one side is
+``DEPTH_INPUT_SIZE``, aspect ratio kept, both sides rounded to multiples of 14 (bicubic, ImageNet mean
+and std). The map comes back at that size and is resized to the original image (bicubic, clamped to
+the head's range), as the torch path does. An ONNX file with a fixed input size (exported elsewhere)
+still works: the image is stretched to that size and the map stretched back, so no pixels are
+padded or cropped, at the cost of some distortion for images of another shape.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from apis.depth.model import DepthEstimator, DepthPrediction, DepthSemantics
+from apis.depth.settings import DepthSettings
+from apis.export.manifest import load_checked
+from apis.export.runtime import open_session
+
+
+def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> tuple[int, int]:
+    """The (height, width) the DPT processor resizes to with ``keep_aspect_ratio``, as transformers does.
+
+    Scales as little as possible so that one side becomes ``target``, then rounds each side to a
+    multiple of ``multiple`` (Python's rounding, as ``DPTImageProcessor``).
+    """
+    scale_h, scale_w = target / height, target / width
+    if abs(1 - scale_w) < abs(1 - scale_h):
+        scale_h = scale_w
+    else:
+        scale_w = scale_h
+    return (
+        max(round(scale_h * height / multiple) * multiple, multiple),
+        max(round(scale_w * width / multiple) * multiple, multiple),
+    )
+
+
+class OnnxDepthEstimator(DepthEstimator):
+    """Depth Anything exported to ONNX, run by ONNX Runtime. Not thread-safe: callers hold the gate."""
+
+    backend = "onnx"
+
+    def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
+        super().__init__(settings, device=device, torch_threads=torch_threads)
+        self._session = None
+        self._input_name = ""
+        self._fixed_shape: tuple[int, int] | None = None
+        self._parameters = 0
+        self._multiple = 14
+        self._resample = Image.Resampling.BICUBIC
+        self._mean = np.zeros(3, np.float32)
+        self._std = np.ones(3, np.float32)
+        self._rescale = 1 / 255
+
+    def load(self) -> None:
+        """Check the export against its manifest and the configured model, open it, warm up."""
+        s = self.settings
+        manifest = load_checked(s.onnx_path, s.onnx_manifest_path, service="depth", source=s.model)
+        self._session, self.device = open_session(
+            s.onnx_path, device=self.requested_device, threads=self.torch_threads
+        )
+        model_input = self._session.get_inputs()[0]
+        self._input_name = model_input.name
+        height, width = model_input.shape[2:]
+        fixed = isinstance(height, int) and isinstance(width, int)
+        self._fixed_shape = (height, width) if fixed else None
+
+        depth = manifest.depth
+        self.semantics = DepthSemantics(depth["semantics"])
+        self.max_depth = depth.get("max_depth") if self.semantics is DepthSemantics.METRIC_METERS else None
+        self._parameters = int(depth.get("parameters", 0))
+        processor = depth["preprocess"]
+        self._multiple = int(processor.get("ensure_multiple_of", 14))
+        self._resample = Image.Resampling(int(processor.get("resample", Image.Resampling.BICUBIC)))
+        self._mean = np.asarray(processor["image_mean"], np.float32)
+        self._std = np.asarray(processor["image_std"], np.float32)
+        self._rescale = float(processor.get("rescale_factor", 1 / 255))
+        self.model_path = s.onnx_path
+        self.predict(Image.new("RGB", (s.input_size, s.input_size), (114, 114, 114)))
+
+    @property
+    def parameter_count(self) -> int:
+        return self._parameters
+
+    def input_size_for(self, height: int, width: int) -> tuple[int, int]:
+        """The (height, width) the network sees for an image of this size."""
+        if self._fixed_shape is not None:
+            return self._fixed_shape
+        return dpt_input_size(height, width, self.settings.input_size, self._multiple)
+
+    def predict(self, image: Image.Image) -> DepthPrediction:
+        """Depth of an RGB image, resized back to that image's size (bicubic, as the torch path)."""
+        if self._session is None:
+            raise RuntimeError("model not loaded")
+        started = time.perf_counter()
+        height, width = self.input_size_for(image.height, image.width)
+        resized = image.convert("RGB").resize((width, height), self._resample)
+        pixels = (np.asarray(resized, np.float32) * self._rescale - self._mean) / self._std
+        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
+        prepared = time.perf_counter()
+        predicted = self._session.run(None, {self._input_name: batch})[0][0]
+        # OpenCV's bicubic (a = -0.75, half-pixel centres, replicated border) is torch's bicubic.
+        depth = cv2.resize(predicted, (image.width, image.height), interpolation=cv2.INTER_CUBIC)
+        # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
+        depth = np.clip(depth, 0, self.max_depth, out=depth)
+        return DepthPrediction(
+            depth=np.ascontiguousarray(depth, dtype=np.float32),
+            timing_ms={
+                "preprocess": (prepared - started) * 1000,
+                "inference": (time.perf_counter() - prepared) * 1000,
+            },
+        )
