@@ -4,9 +4,12 @@ Used by the Dockerfiles so that each image installs exactly its service's group,
 dependency layer is cached until pyproject.toml changes (the code is copied in later)::
 
     python requirements.py pyproject.toml detection --without torch > requirements.txt
+    python requirements.py pyproject.toml onnx --pick depth:matplotlib > requirements.txt
 
 Self references such as ``objdepth[api,torch]`` are expanded; ``--without`` drops whole groups
-(torch is installed first from PyTorch's own wheel index). Standard library only.
+(torch is installed first from PyTorch's own wheel index); ``--pick GROUP:NAME`` adds the one
+requirement NAME of another group, with its pin (the ONNX images need matplotlib from ``depth``,
+not the rest of it). Standard library only.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import tomllib
 from pathlib import Path
 
 SELF_REFERENCE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*\[(?P<extras>[^\]]+)\]\s*$")
+PROJECT_NAME = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
 
 
 def requirements(pyproject: dict, group: str, without: frozenset[str] = frozenset()) -> list[str]:
@@ -44,15 +48,29 @@ def requirements(pyproject: dict, group: str, without: frozenset[str] = frozense
     return result
 
 
+def pick(pyproject: dict, spec: str) -> str:
+    """The requirement called NAME in GROUP, for ``spec`` ``GROUP:NAME`` (as written there, pin included)."""
+    group, _, wanted = spec.partition(":")
+    groups = pyproject["project"]["optional-dependencies"]
+    for requirement in groups.get(group, []):
+        match = PROJECT_NAME.match(requirement)
+        if match and match[1].lower() == wanted.lower():
+            return requirement
+    raise SystemExit(f"no requirement {wanted!r} in optional dependency group {group!r} of pyproject.toml")
+
+
 def main() -> None:
-    """Command line: ``requirements.py PYPROJECT GROUP [--without GROUP ...]``."""
+    """Command line: ``requirements.py PYPROJECT GROUP [--without GROUP ...] [--pick GROUP:NAME ...]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pyproject", type=Path)
     parser.add_argument("group")
     parser.add_argument("--without", action="append", default=[])
+    parser.add_argument("--pick", action="append", default=[], metavar="GROUP:NAME")
     args = parser.parse_args()
     data = tomllib.loads(args.pyproject.read_text())
-    print("\n".join(requirements(data, args.group, frozenset(args.without))))
+    chosen = requirements(data, args.group, frozenset(args.without))
+    chosen += [r for r in (pick(data, spec) for spec in args.pick) if r not in chosen]
+    print("\n".join(chosen))
 
 
 if __name__ == "__main__":

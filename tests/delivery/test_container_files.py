@@ -1,5 +1,6 @@
 """Dockerfiles, .dockerignore and the compose file agree with apis/routes.py, pyproject.toml, hadolint."""
 
+import importlib.metadata
 import importlib.util
 import re
 import shutil
@@ -18,16 +19,24 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
 
 
-def instructions(dockerfile: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs of the final stage, continuation lines joined."""
+def stages(dockerfile: str) -> dict[str, list[tuple[str, str]]]:
+    """(INSTRUCTION, arguments) pairs by stage name (``FROM ... AS name``, else ``""``), lines joined."""
     text = re.sub(r"\\\n\s*", " ", (ROOT / dockerfile).read_text())
-    pairs = []
+    result: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
     for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            keyword, _, rest = line.strip().partition(" ")
-            pairs.append((keyword.upper(), rest.strip()))
-    last_from = max(i for i, (keyword, _) in enumerate(pairs) if keyword == "FROM")
-    return pairs[last_from:]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        keyword, _, rest = line.strip().partition(" ")
+        if keyword.upper() == "FROM":
+            current = result.setdefault(rest.partition(" AS ")[2].strip(), [])
+        current.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def instructions(dockerfile: str) -> list[tuple[str, str]]:
+    """The pairs of the final stage."""
+    return list(stages(dockerfile).values())[-1]
 
 
 def only(pairs: list[tuple[str, str]], keyword: str) -> str:
@@ -83,6 +92,53 @@ def test_torch_comes_from_the_cpu_index_at_pyproject_versions(spec):
     assert f"python -m apis.{spec.service}.weights" in text
 
 
+API_IMAGES = [s for s in IMAGES if s.service != "ui"]
+MODEL_LIBRARIES = ("torch", "torchvision", "ultralytics", "transformers")
+
+
+def _runs(pairs: list[tuple[str, str]]) -> str:
+    return " ".join(rest for keyword, rest in pairs if keyword == "RUN")
+
+
+@pytest.mark.parametrize("spec", API_IMAGES, ids=lambda s: s.service)
+def test_api_images_export_with_torch_and_serve_onnx_without_it(spec):
+    by_stage = stages(spec.dockerfile)
+    final, export = by_stage[""], by_stage["export"]
+
+    assert f"python -m apis.export --service {spec.service} --out /opt/models/onnx" in _runs(export)
+    assert "torch==${TORCH_VERSION}" in _runs(export)
+    copies = [rest for keyword, rest in final if keyword == "COPY" and rest.startswith("--from=")]
+    assert "--from=export /opt/models/onnx /opt/models/onnx" in copies
+    venv_stage = next(
+        c.split()[0].removeprefix("--from=") for c in copies if c.endswith("/opt/venv /opt/venv")
+    )
+    assert venv_stage != "export"
+    installed = _runs(by_stage[venv_stage])
+    assert "requirements.py /tmp/build/pyproject.toml onnx" in installed
+    assert not any(library in installed for library in MODEL_LIBRARIES)
+    assert "pip install" not in _runs(final) and "torch" not in _runs(final)
+    env = only(final, "ENV")
+    prefix = spec.service.upper()
+    assert f"{prefix}_BACKEND=onnx" in env
+    assert f"{prefix}_ONNX_PATH=/opt/models/onnx/{spec.service}.onnx" in env
+
+
+def test_the_serving_requirements_hold_no_model_library():
+    module = _requirements_module()
+    serving = [*module.requirements(PYPROJECT, "onnx"), module.pick(PYPROJECT, "depth:matplotlib")]
+
+    assert any(r.startswith("onnxruntime==") for r in serving)
+    assert not any(r.startswith(MODEL_LIBRARIES) for r in serving)
+    assert not any(r.startswith("opencv-python==") for r in serving)  # the headless wheel only
+
+
+@pytest.mark.parametrize("spec", API_IMAGES, ids=lambda s: s.service)
+def test_the_export_stage_uses_the_onnx_version_the_tests_export_with(spec):
+    text = (ROOT / spec.dockerfile).read_text()
+
+    assert f"ARG ONNX_VERSION={importlib.metadata.version('onnx')}" in text
+
+
 def test_base_images_are_pinned_slim_python():
     for spec in IMAGES:
         base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", (ROOT / spec.dockerfile).read_text(), re.M)
@@ -105,6 +161,9 @@ def test_requirements_helper_expands_groups():
     assert not any(r.startswith(("torch", "objdepth")) for r in detection)
     assert any(r.startswith("torch==") for r in requirements(PYPROJECT, "depth"))
     assert not any(r.startswith(("torch", "flask")) for r in requirements(PYPROJECT, "ui"))
+    assert _requirements_module().pick(PYPROJECT, "dev:ONNXSLIM").startswith("onnxslim==")
+    with pytest.raises(SystemExit, match="no requirement 'torch' in"):
+        _requirements_module().pick(PYPROJECT, "onnx:torch")
 
 
 def test_dockerignore_lets_in_every_copied_path():
