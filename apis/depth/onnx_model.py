@@ -23,8 +23,7 @@ from PIL import Image
 
 from apis.depth.model import DepthEstimator, DepthPrediction, DepthSemantics
 from apis.depth.settings import DepthSettings
-from apis.export.manifest import load_checked
-from apis.export.runtime import open_session
+from apis.export.runtime import OnnxModel, open_model
 
 
 def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> tuple[int, int]:
@@ -51,9 +50,7 @@ class OnnxDepthEstimator(DepthEstimator):
 
     def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
         super().__init__(settings, device=device, torch_threads=torch_threads)
-        self._session = None
-        self._input_name = ""
-        self._fixed_shape: tuple[int, int] | None = None
+        self.onnx: OnnxModel | None = None
         self._parameters = 0
         self._multiple = 14
         self._resample = Image.Resampling.BICUBIC
@@ -64,17 +61,16 @@ class OnnxDepthEstimator(DepthEstimator):
     def load(self) -> None:
         """Check the export against its manifest and the configured model, open it, warm up."""
         s = self.settings
-        manifest = load_checked(s.onnx_path, s.onnx_manifest_path, service="depth", source=s.model)
-        self._session, self.device = open_session(
-            s.onnx_path, device=self.requested_device, threads=self.torch_threads
+        self.onnx = open_model(
+            s.onnx_path,
+            s.onnx_manifest_path,
+            service="depth",
+            source=s.model,
+            device=self.requested_device,
+            threads=self.torch_threads,
         )
-        model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
-        height, width = model_input.shape[2:]
-        fixed = isinstance(height, int) and isinstance(width, int)
-        self._fixed_shape = (height, width) if fixed else None
-
-        depth = manifest.depth
+        self.device = self.onnx.device
+        depth = self.onnx.manifest.depth
         self.semantics = DepthSemantics(depth["semantics"])
         self.max_depth = depth.get("max_depth") if self.semantics is DepthSemantics.METRIC_METERS else None
         self._parameters = int(depth.get("parameters", 0))
@@ -93,13 +89,13 @@ class OnnxDepthEstimator(DepthEstimator):
 
     def input_size_for(self, height: int, width: int) -> tuple[int, int]:
         """The (height, width) the network sees for an image of this size."""
-        if self._fixed_shape is not None:
-            return self._fixed_shape
+        if self.onnx is not None and self.onnx.fixed_shape is not None:
+            return self.onnx.fixed_shape
         return dpt_input_size(height, width, self.settings.input_size, self._multiple)
 
     def predict(self, image: Image.Image) -> DepthPrediction:
         """Depth of an RGB image, resized back to that image's size (bicubic, as the torch path)."""
-        if self._session is None:
+        if self.onnx is None:
             raise RuntimeError("model not loaded")
         started = time.perf_counter()
         height, width = self.input_size_for(image.height, image.width)
@@ -107,7 +103,7 @@ class OnnxDepthEstimator(DepthEstimator):
         pixels = (np.asarray(resized, np.float32) * self._rescale - self._mean) / self._std
         batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
         prepared = time.perf_counter()
-        predicted = self._session.run(None, {self._input_name: batch})[0][0]
+        predicted = self.onnx.run(batch)[0]
         # OpenCV's bicubic (a = -0.75, half-pixel centres, replicated border) is torch's bicubic.
         depth = cv2.resize(predicted, (image.width, image.height), interpolation=cv2.INTER_CUBIC)
         # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.

@@ -20,8 +20,7 @@ from PIL import Image
 
 from apis.detection.model import Detection, DetectParams, Prediction, YoloDetector
 from apis.detection.settings import DetectionSettings
-from apis.export.manifest import load_checked
-from apis.export.runtime import open_session
+from apis.export.runtime import OnnxModel, open_model
 
 PAD_VALUE = 114  # ultralytics' letterbox grey
 MAX_NMS = 30_000  # most candidates that enter NMS, highest confidence first (ultralytics' max_nms)
@@ -164,40 +163,37 @@ class OnnxYoloDetector(YoloDetector):
     def __init__(self, settings: DetectionSettings, device: str = "auto", torch_threads: int = 0) -> None:
         super().__init__(settings, device=device, torch_threads=torch_threads)
         self.stride = 32
-        self._session = None
-        self._input_name = ""
-        self._fixed_shape: tuple[int, int] | None = None
+        self.onnx: OnnxModel | None = None
 
     def load(self) -> None:
         """Check the export against its manifest and the configured weights, open it, warm up."""
         s = self.settings
-        manifest = load_checked(s.onnx_path, s.onnx_manifest_path, service="detection", source=s.weights)
-        self._session, self.device = open_session(
-            s.onnx_path, device=self.requested_device, threads=self.torch_threads
+        self.onnx = open_model(
+            s.onnx_path,
+            s.onnx_manifest_path,
+            service="detection",
+            source=s.weights,
+            device=self.requested_device,
+            threads=self.torch_threads,
         )
-        model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
-        height, width = model_input.shape[2:]
-        fixed = isinstance(height, int) and isinstance(width, int)
-        self._fixed_shape = (height, width) if fixed else None
-        self.stride = int(manifest.input.get("stride", 32))
-        self.names = manifest.names
+        self.device = self.onnx.device
+        self.stride = int(self.onnx.manifest.input.get("stride", 32))
+        self.names = self.onnx.manifest.names
         self.weights_path = str(s.onnx_path)
         self.predict(Image.new("RGB", (s.imgsz, s.imgsz), (114, 114, 114)), self.default_params())
 
     def predict(self, image: Image.Image, params: DetectParams) -> OnnxPrediction:
         """Run the model on an RGB image; boxes come back in that image's pixels."""
-        if self._session is None:
+        if self.onnx is None:
             raise RuntimeError("model not loaded")
         started = time.perf_counter()
         rgb = np.asarray(image.convert("RGB"))
         side = inference_shape(params.imgsz, self.stride)
-        padded, placement = letterbox(
-            rgb, self._fixed_shape or (side, side), stride=self.stride, auto=self._fixed_shape is None
-        )
+        fixed = self.onnx.fixed_shape
+        padded, placement = letterbox(rgb, fixed or (side, side), stride=self.stride, auto=fixed is None)
         batch = (padded.transpose(2, 0, 1)[None].astype(np.float32)) / 255
         prepared = time.perf_counter()
-        output = self._session.run(None, {self._input_name: batch})[0][0]
+        output = self.onnx.run(batch)[0]
         inferred = time.perf_counter()
         boxes, confidences, class_ids = non_max_suppression(output, params)
         boxes = scale_boxes(boxes, placement, rgb.shape[:2])

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from apis.core.service import ModelLoadError
+from apis.export.manifest import Manifest, load_checked
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
@@ -42,3 +47,31 @@ def open_session(path: Path, *, device: str = "auto", threads: int = 0):
         raise ModelLoadError(f"{path} is not a loadable ONNX model ({type(exc).__name__}: {exc})") from exc
     running = f"cuda:{device_id}" if session.get_providers()[0] == CUDA else "cpu"
     return session, running
+
+
+@dataclass
+class OnnxModel:
+    """An exported model opened for inference: its manifest, its session and its one image input."""
+
+    manifest: Manifest
+    session: Any  # onnxruntime.InferenceSession
+    device: str
+    input_name: str
+    #: (height, width) when the export has fixed sides; None when they are dynamic.
+    fixed_shape: tuple[int, int] | None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """The first output for one float32 NCHW batch."""
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
+def open_model(
+    onnx_path: Path, manifest_path: Path, *, service: str, source: str, device: str, threads: int
+) -> OnnxModel:
+    """Check the export against its manifest and the configured source, then open it."""
+    manifest = load_checked(onnx_path, manifest_path, service=service, source=source)
+    session, running = open_session(onnx_path, device=device, threads=threads)
+    model_input = session.get_inputs()[0]
+    height, width = model_input.shape[2:]
+    fixed = isinstance(height, int) and isinstance(width, int)
+    return OnnxModel(manifest, session, running, model_input.name, (height, width) if fixed else None)

@@ -163,7 +163,7 @@ def test_postprocessing_is_ultralytics(onnx_detector, images_dir, name, case):
     rgb = np.asarray(_photo(images_dir, name))
     padded, placement = letterbox(rgb, (320, 320), stride=32, auto=True)
     batch = padded.transpose(2, 0, 1)[None].astype(np.float32) / 255
-    raw = onnx_detector._session.run(None, {onnx_detector._input_name: batch})[0]
+    raw = onnx_detector.onnx.run(batch)
 
     kept = nms.non_max_suppression(
         torch.from_numpy(raw), params.conf, params.iou, params.classes, max_det=params.max_det

@@ -15,7 +15,6 @@ from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.depth.service import DepthService
 from apis.detection.service import DetectionService
-from apis.routes import DEPTH, DETECTION
 from tests.onnx.conftest import BLOCKED_MODULES
 from tests.support.servers import free_port, gunicorn_command, run_server
 
@@ -42,18 +41,24 @@ def test_the_blocker_stops_torch_in_a_child_process(no_torch_path):
         assert done.returncode != 0 and "is blocked" in done.stderr, name
 
 
-def _serve(wsgi: str, route, env: dict[str, str], no_torch_path, tmp_path):
+def _ask_both(torch_service, endpoint: str, env: dict[str, str], form: dict, photo: bytes, tmp_path, blocker):
+    """``/model-info`` and the answer to ``photo`` of the onnx service run by gunicorn with torch
+    blocked, and the answer of ``torch_service`` in this process to the same request."""
+    route = torch_service.route
+    path = f"{route.path_prefix}{endpoint}"
     port = free_port()
-    env = {**env, "PYTHONPATH": str(no_torch_path), "DEVICE": "cpu", "GUNICORN_THREADS": "2"}
-    return run_server(
-        gunicorn_command(wsgi, port), port=port, health_path=route.health_path, workdir=tmp_path, env=env
-    )
-
-
-def _torch_client(service):
-    core = CoreSettings()
-    app = create_app(service, core, load_in_background=False)
-    return app.test_client()
+    env = {**env, "PYTHONPATH": str(blocker), "DEVICE": "cpu", "GUNICORN_THREADS": "2"}
+    command = gunicorn_command(f"apis.{route.name}.wsgi:app", port)
+    with run_server(command, port=port, health_path=route.health_path, workdir=tmp_path, env=env) as server:
+        info = requests.get(f"{server.url}{route.path_prefix}/model-info", timeout=10).json()
+        files = {"image": ("bus.jpg", photo)}
+        answer = requests.post(f"{server.url}{path}", files=files, data=form, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert "blocked" not in server.output()
+    client = create_app(torch_service, CoreSettings(), load_in_background=False).test_client()
+    reference = client.post(path, data={**form, "image": (io.BytesIO(photo), "bus.jpg")})
+    assert reference.status_code == 200
+    return info, answer.json(), reference.get_json()
 
 
 def test_detection_serves_without_torch(detection_settings, no_torch_path, tmp_path, photo_bytes):
@@ -62,34 +67,21 @@ def test_detection_serves_without_torch(detection_settings, no_torch_path, tmp_p
         "DETECTION_BACKEND": "onnx",
         "DETECTION_WEIGHTS": s.weights,
         "DETECTION_ONNX_PATH": str(s.onnx_path),
-        "DETECTION_ALLOW_DOWNLOAD": "false",
     }
-    form = {"include_image": "true", "conf": "0.2"}
-    with _serve("apis.detection.wsgi:app", DETECTION, env, no_torch_path, tmp_path) as server:
-        info = requests.get(f"{server.url}/yoloapi/model-info", timeout=10).json()
-        answer = requests.post(
-            f"{server.url}/yoloapi/detect",
-            files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
-            data=form,
-            timeout=60,
-        )
-    assert answer.status_code == 200, answer.text
-    onnx_body = answer.json()
-    assert info["backend"] == "onnx" and onnx_body["model"]["backend"] == "onnx"
-    assert info["weights_path"] == str(s.onnx_path)
-
     torch_service = DetectionService(s.model_copy(update={"backend": "torch"}), CoreSettings(device="cpu"))
-    torch_answer = _torch_client(torch_service).post(
-        "/yoloapi/detect", data={**form, "image": (io.BytesIO(photo_bytes["bus.jpg"]), "bus.jpg")}
+    form = {"include_image": "true", "conf": "0.2"}
+
+    info, onnx_body, torch_body = _ask_both(
+        torch_service, "/detect", env, form, photo_bytes["bus.jpg"], tmp_path, no_torch_path
     )
-    torch_body = torch_answer.get_json()
+
+    assert info["backend"] == onnx_body["model"]["backend"] == "onnx"
+    assert info["weights_path"] == str(s.onnx_path)
     assert shape_of(onnx_body) == shape_of(torch_body)
     assert onnx_body["detection_count"] == torch_body["detection_count"] > 0
-    assert [d["class_id"] for d in onnx_body["detections"]] == [
-        d["class_id"] for d in torch_body["detections"]
-    ]
+    classes = [d["class_id"] for d in onnx_body["detections"]]
+    assert classes == [d["class_id"] for d in torch_body["detections"]]
     assert onnx_body["annotated_image"].startswith("data:image/jpeg;base64,")
-    assert "blocked" not in server.output()
 
 
 def test_depth_serves_without_torch(depth_settings, no_torch_path, tmp_path, photo_bytes):
@@ -99,32 +91,18 @@ def test_depth_serves_without_torch(depth_settings, no_torch_path, tmp_path, pho
         "DEPTH_MODEL": s.model,
         "DEPTH_ONNX_PATH": str(s.onnx_path),
         "DEPTH_INPUT_SIZE": str(s.input_size),
-        "DEPTH_ALLOW_DOWNLOAD": "false",
         "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
     }
-    detections = [
-        {"class_name": "person", "confidence": 0.9, "bbox": {"x1": 50, "y1": 400, "x2": 250, "y2": 900}}
-    ]
-    form = {"detections": json.dumps(detections), "include_depth_map": "true"}
-    with _serve("apis.depth.wsgi:app", DEPTH, env, no_torch_path, tmp_path) as server:
-        info = requests.get(f"{server.url}/depthapi/model-info", timeout=10).json()
-        answer = requests.post(
-            f"{server.url}/depthapi/predict_depth",
-            files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
-            data=form,
-            timeout=60,
-        )
-    assert answer.status_code == 200, answer.text
-    onnx_body = answer.json()
+    torch_service = DepthService(s.model_copy(update={"backend": "torch"}), CoreSettings(device="cpu"))
+    box = {"x1": 50, "y1": 400, "x2": 250, "y2": 900}
+    form = {"detections": json.dumps([{"class_name": "person", "bbox": box}]), "include_depth_map": "true"}
+
+    info, onnx_body, torch_body = _ask_both(
+        torch_service, "/predict_depth", env, form, photo_bytes["bus.jpg"], tmp_path, no_torch_path
+    )
+
     assert info["backend"] == "onnx" and info["parameters"] > 0
     assert info["model_path"] == str(s.onnx_path)
-
-    torch_service = DepthService(s.model_copy(update={"backend": "torch"}), CoreSettings(device="cpu"))
-    torch_answer = _torch_client(torch_service).post(
-        "/depthapi/predict_depth",
-        data={**form, "image": (io.BytesIO(photo_bytes["bus.jpg"]), "bus.jpg")},
-    )
-    torch_body = torch_answer.get_json()
     assert shape_of(onnx_body) == shape_of(torch_body)
     assert onnx_body["depth_semantics"] == torch_body["depth_semantics"]
     assert onnx_body["depth_map"]["width"] == 810 and onnx_body["depth_map"]["height"] == 1080
