@@ -18,6 +18,7 @@ from apis.depth.settings import DEFAULT_MODEL, DepthSettings
 from tests.depth.conftest import TEST_INPUT_SIZE
 from tests.depth.helpers import detection, predict
 from tests.support.images import encode, gradient
+from tests.support.metrics import metric_value
 from tests.support.servers import free_port, gunicorn_command, run_server
 
 
@@ -170,13 +171,6 @@ def test_input_size_sets_the_side_the_model_sees(tiny_depth_model, small_photo):
     body = predict(client, small_photo, include_images="false").get_json()  # 96 x 64
     assert body["model_info"]["input_size"] == 518 and body["image_info"]["original_size"] == [64, 96]
     assert seen == [(1, 3, 350, 518)]  # 64 x 96 scaled by 518 / 96, rounded to multiples of 14
-
-
-def metric_value(client, name: str, **labels: str) -> float:
-    for line in client.get("/metrics").get_data(as_text=True).splitlines():
-        if line.startswith((name + "{", name + " ")) and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def test_request_stages_reach_the_metrics(client, small_photo):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 from tests.support.fuzzing import (
+    FUZZ_SETTINGS,
     assert_docs_page_works_offline,
     assert_every_route_documented,
-    assert_json_error_shape,
     assert_valid_openapi,
     broken_images,
+    check_broken_upload,
+    check_operation,
     register_image_strategies,
 )
 from tests.support.servers import free_port, gunicorn_command, run_server
@@ -66,20 +67,13 @@ schema = schemathesis.pytest.from_fixture("detection_schema")
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, **FUZZ_SETTINGS)
 def test_fuzz_every_operation(case):
-    """No 5xx but documented ones, every response matches its schema, errors have the JSON shape."""
-    response = case.call_and_validate()
-    assert_json_error_shape(response)
+    check_operation(case)
 
 
 @pytest.mark.slow
 @given(payload=broken_images())
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, **FUZZ_SETTINGS)
 def test_broken_uploads_get_a_json_400_never_a_crash(detection_server, payload):
-    url = f"{detection_server.url}/detect"
-    multipart = requests.post(url, files={"image": ("x.jpg", payload)}, timeout=30)
-    raw = requests.post(url, data=payload, headers={"Content-Type": "image/png"}, timeout=30)
-    for response in (multipart, raw):
-        assert response.status_code in (200, 400), response.text
-        assert_json_error_shape(response)
+    check_broken_upload(f"{detection_server.url}/detect", payload)

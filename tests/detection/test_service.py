@@ -15,6 +15,7 @@ from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import resolve_weights
+from tests.support.metrics import metric_value
 from tests.support.servers import free_port, gunicorn_command, run_server
 
 
@@ -108,14 +109,6 @@ def test_cors_headers_for_browser_clients(client):
         "/yoloapi/detect", headers={"Origin": "http://example.test", "Access-Control-Request-Method": "POST"}
     )
     assert response.headers.get("Access-Control-Allow-Origin") in ("*", "http://example.test")
-
-
-def metric_value(client, name: str, **labels: str) -> float:
-    for line in client.get("/metrics").get_data(as_text=True).splitlines():
-        matches_name = line.startswith((name + "{", name + " "))
-        if matches_name and all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def test_metrics_counters_move(client, photo_bytes):

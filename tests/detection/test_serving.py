@@ -15,6 +15,7 @@ import requests
 from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
+from tests.support.metrics import metric_value
 from tests.support.servers import free_port, gunicorn_command, run_server
 
 
@@ -71,10 +72,7 @@ def test_a_request_that_cannot_reach_the_model_in_time_gets_a_json_503(detection
 
 def test_timing_fields_add_up_and_feed_the_metrics(client, photo_bytes):
     def stage_count(stage: str) -> float:
-        for line in client.get("/metrics").get_data(as_text=True).splitlines():
-            if line.startswith("api_stage_seconds_count") and f'stage="{stage}"' in line:
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        return metric_value(client, "api_stage_seconds_count", stage=stage)
 
     before = {stage: stage_count(stage) for stage in ("decode", "queue", "inference", "encode")}
     body = client.post(

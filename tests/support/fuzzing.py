@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -99,3 +100,23 @@ def assert_docs_page_works_offline(client, path: str) -> None:
     for asset in (f"{base}/docs/swagger/js/swagger-ui-bundle.js", f"{base}/docs/swagger/css/swagger-ui.css"):
         assert asset in page
         assert client.get(asset).status_code == 200
+
+
+#: Hypothesis settings of the fuzz tests: bounded to keep the suite short, no deadline (models are slow).
+FUZZ_SETTINGS = {"deadline": None, "suppress_health_check": list(HealthCheck)}
+
+
+def check_operation(case) -> None:
+    """One schemathesis case: no undocumented 5xx, response matches its schema, errors are JSON."""
+    assert_json_error_shape(case.call_and_validate())
+
+
+def check_broken_upload(url: str, payload: bytes) -> None:
+    """A broken upload, as a multipart file and as a raw body: 200 or a JSON 400, never a crash."""
+    import requests
+
+    multipart = requests.post(url, files={"image": ("x.jpg", payload)}, timeout=30)
+    raw = requests.post(url, data=payload, headers={"Content-Type": "image/png"}, timeout=30)
+    for response in (multipart, raw):
+        assert response.status_code in (200, 400), response.text
+        assert_json_error_shape(response)
