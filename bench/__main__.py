@@ -59,7 +59,9 @@ def bench_suite(suite: Suite, *, quick: bool, soak: int | None) -> dict:
         )
         # Warm-up covers every image size of the soak, so growth measures leaks, not first-time caches.
         for image in MIXED_IMAGES:
-            run_loadgen(url, image, concurrency=2, requests=10 if quick else 25, max_seconds=600, form=suite.form)
+            run_loadgen(
+                url, image, concurrency=2, requests=10 if quick else 25, max_seconds=600, form=suite.form
+            )
         rss_after_warmup = rss.sample()
         soak_total = soak if soak is not None else (40 if quick else suite.soak_requests)
         rounds = max(1, math.ceil(soak_total / (len(MIXED_IMAGES) * 25)))
