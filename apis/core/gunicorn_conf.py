@@ -11,7 +11,16 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# More threads than requests allowed near the model (1 running + MAX_WAITING): the spare threads
+# answer the overflow with a quick 503 instead of leaving it queued inside gunicorn.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+_max_waiting = int(os.environ.get("MAX_WAITING", "4"))
+if threads <= _max_waiting + 1:
+    print(
+        f"gunicorn_conf: GUNICORN_THREADS={threads} <= MAX_WAITING+1={_max_waiting + 1}: overload will queue "
+        "inside gunicorn instead of being answered 503",
+        flush=True,
+    )
 # A worker busy loading a model still heartbeats (loading runs in a thread), so this only has
 # to cover the longest single request.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

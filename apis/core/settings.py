@@ -28,7 +28,7 @@ class CoreSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python logging level.")
     torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads; 0 = one per core.")
     max_waiting: int = Field(
-        default=8, ge=0, description="Requests allowed to wait for the model per worker; beyond it 503."
+        default=4, ge=0, description="Requests allowed to wait for the model per worker; beyond it 503."
     )
     queue_timeout_s: float = Field(
         default=30.0, gt=0, description="How long a request may wait for the model before a 503."

@@ -117,3 +117,40 @@ def test_sigterm_lets_the_in_flight_request_finish(tmp_path, tiny_yolo_weights, 
         assert server.process.wait(30) == 0
     assert result["status"] == 200
     assert result["body"]["success"] is True
+
+
+@pytest.mark.slow
+def test_gunicorn_sheds_overload_with_503_instead_of_queueing(tmp_path, tiny_yolo_weights, photo_bytes):
+    """Through the real server: spare gunicorn threads answer the overflow at once."""
+    port = free_port()
+    env = {
+        "DETECTION_WEIGHTS": str(tiny_yolo_weights),
+        "OBJDEPTH_TEST_SLOW_PREDICT_S": "0.5",
+        "MAX_WAITING": "1",
+        "GUNICORN_THREADS": "8",
+    }
+    with run_server(
+        gunicorn_command("apis.detection.wsgi:app", port),
+        port=port,
+        health_path="/health",
+        workdir=tmp_path,
+        env=env,
+    ) as server:
+
+        def call(_):
+            started = time.perf_counter()
+            response = requests.post(
+                f"{server.url}/detect", files={"image": ("a.jpg", photo_bytes["demo08.jpg"])}, timeout=60
+            )
+            return response, time.perf_counter() - started
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(call, range(8)))
+    statuses = [response.status_code for response, _ in results]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= 2 and statuses.count(503) >= 3, statuses
+    for response, seconds in results:
+        if response.status_code == 503:
+            assert response.json()["code"] == "overloaded"
+            assert int(response.headers["Retry-After"]) >= 1
+            assert seconds < 0.5  # answered at once, not after waiting for the model
