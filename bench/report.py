@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+# The onnx backend's targets, as the most onnx / torch may be on the same model, per row of the table:
+# a fraction of torch's memory and start-up; latency no worse for detection, 1.2 x faster for depth.
+BACKEND_TARGETS = {
+    "detection": {"in-process p50 (ms)": 1.0, "peak RSS (MB)": 0.60, "start-up to healthy (s)": 0.50},
+    "depth": {"in-process p50 (ms)": 1 / 1.2, "peak RSS (MB)": 0.60, "start-up to healthy (s)": 0.50},
+}
+
 
 def _check(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def _backend_rows(suite: dict) -> dict[str, float]:
+    """The numbers the side-by-side table compares, by row name."""
+    return {
+        "in-process p50 (ms)": suite["inprocess"]["p50_ms"],
+        "HTTP p50 at c=1 (ms)": suite["http"]["1"]["p50_ms"],
+        "throughput at c=4 (req/s)": suite["http"]["4"]["throughput_rps"],
+        "peak RSS (MB)": suite["rss_mb"]["peak_per_worker"],
+        "start-up to healthy (s)": suite["startup_to_healthy_s"],
+    }
+
+
+def render_backends(results: dict) -> list[str]:
+    """One table per model run on both backends (suites ``detection`` and ``detection-onnx`` ...)."""
+    by_name = {s["suite"]: s for s in results["suites"]}
+    lines: list[str] = []
+    for model, targets in BACKEND_TARGETS.items():
+        if model not in by_name or f"{model}-onnx" not in by_name:
+            continue
+        torch_rows, onnx_rows = _backend_rows(by_name[model]), _backend_rows(by_name[f"{model}-onnx"])
+        header = "| | torch | onnx | onnx / torch | target |"
+        lines += [f"## {model}: torch vs onnx", "", header, "|---" * 5 + "|"]
+        for row, torch_value in torch_rows.items():
+            ratio = onnx_rows[row] / torch_value if torch_value else float("nan")
+            bound = targets.get(row)
+            verdict = "" if bound is None else f"≤ {bound:.2f}: {_check(ratio <= bound)}"
+            lines.append(f"| {row} | {torch_value} | {onnx_rows[row]} | {ratio:.2f} | {verdict} |")
+        lines.append("")
+    return lines
 
 
 def render_markdown(results: dict) -> str:
@@ -56,4 +93,4 @@ def render_markdown(results: dict) -> str:
             f"| no 5xx but deliberate 503 | {other_5xx} | {_check(other_5xx == 0)} |",
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + render_backends(results))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -42,26 +43,46 @@ def detection_weights() -> Path:
     return weights
 
 
-def detection_suite() -> Suite:
-    """YOLO through POST /detect."""
+def _exported(service: str, source: str, export: Callable[[Path, Path], object]) -> dict[str, str]:
+    """Export once into the cache (again if the source changed); the environment that serves the file."""
+    from apis.export.manifest import Manifest
+
+    onnx_path = CACHE / "onnx" / f"{service}.onnx"
+    manifest_path = onnx_path.with_suffix(".json")
+    if not (onnx_path.exists() and manifest_path.exists() and Manifest.read(manifest_path).source == source):
+        export(onnx_path, manifest_path)
+    prefix = service.upper()
+    return {f"{prefix}_BACKEND": "onnx", f"{prefix}_ONNX_PATH": str(onnx_path)}
+
+
+def detection_suite(backend: str = "torch") -> Suite:
+    """YOLO through POST /detect, on the torch or the onnx backend."""
+    from apis.detection.settings import DetectionSettings
+
     weights = detection_weights()
+    env = {"DETECTION_WEIGHTS": str(weights), "DETECTION_ALLOW_DOWNLOAD": "false"}
+    if backend == "onnx":
+        from apis.export.detection import export_detection
+
+        settings = DetectionSettings(weights=str(weights), allow_download=False)
+        env |= _exported("detection", str(weights), partial(export_detection, settings))
 
     def load():
-        from apis.detection.model import YoloDetector
-        from apis.detection.settings import DetectionSettings
+        from apis.detection.backends import create_detector
 
-        detector = YoloDetector(DetectionSettings(weights=str(weights), allow_download=False), device="cpu")
+        settings = DetectionSettings(**{k.removeprefix("DETECTION_").lower(): v for k, v in env.items()})
+        detector = create_detector(settings, device="cpu")
         detector.load()
         image = Image.open(MAIN_IMAGE).convert("RGB")
         params = detector.default_params()
         return lambda: detector.predict(image, params)
 
     return Suite(
-        name="detection",
+        name="detection" if backend == "torch" else f"detection-{backend}",
         route=DETECTION,
         wsgi="apis.detection.wsgi:app",
         endpoint="/yoloapi/detect",
-        env={"DETECTION_WEIGHTS": str(weights), "DETECTION_ALLOW_DOWNLOAD": "false"},
+        env=env,
         load_inprocess=load,
     )
 
@@ -79,33 +100,46 @@ def bus_detections() -> list[dict]:
     return [d.to_dict() for d in prediction.detections[:8]]
 
 
-def depth_suite() -> Suite:
-    """Depth Anything V2 Small architecture (24.8 M parameters) with random weights."""
+def depth_suite(backend: str = "torch") -> Suite:
+    """Depth Anything V2 Small architecture (24.8 M parameters) with random weights, torch or onnx."""
     from apis.depth.demo import build_random_depth_anything
+    from apis.depth.settings import DepthSettings
 
     folder = CACHE / "depth-anything-v2-small-random"
     if not (folder / "config.json").exists():
         build_random_depth_anything(folder)
+    env = {"DEPTH_MODEL": str(folder), "DEPTH_ALLOW_DOWNLOAD": "false"}
+    if backend == "onnx":
+        from apis.export.depth import export_depth
+
+        settings = DepthSettings(model=str(folder), allow_download=False)
+        env |= _exported("depth", str(folder), partial(export_depth, settings))
 
     def load():
-        from apis.depth.model import DepthEstimator
-        from apis.depth.settings import DepthSettings
+        from apis.depth.backends import create_estimator
 
-        estimator = DepthEstimator(DepthSettings(model=str(folder), allow_download=False), device="cpu")
+        settings = DepthSettings(**{k.removeprefix("DEPTH_").lower(): v for k, v in env.items()})
+        estimator = create_estimator(settings, device="cpu")
         estimator.load()
         image = Image.open(MAIN_IMAGE).convert("RGB")
         return lambda: estimator.predict(image)
 
     return Suite(
-        name="depth",
+        name="depth" if backend == "torch" else f"depth-{backend}",
         route=DEPTH,
         wsgi="apis.depth.wsgi:app",
         endpoint="/depthapi/predict_depth",
-        env={"DEPTH_MODEL": str(folder), "DEPTH_ALLOW_DOWNLOAD": "false"},
+        env=env,
         load_inprocess=load,
         form={"detections": json.dumps(bus_detections()), "include_images": "false"},
         soak_requests=200,
     )
 
 
-SUITES: dict[str, Callable[[], Suite]] = {"detection": detection_suite, "depth": depth_suite}
+# Each model on both backends; the report puts the pairs side by side.
+SUITES: dict[str, Callable[[], Suite]] = {
+    "detection": detection_suite,
+    "detection-onnx": partial(detection_suite, "onnx"),
+    "depth": depth_suite,
+    "depth-onnx": partial(depth_suite, "onnx"),
+}
