@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from apis.depth.geometry import pad_to_aspect
 from apis.depth.model import DepthEstimator, DepthPrediction, DepthSemantics
 from apis.depth.settings import DepthSettings
 from apis.export.runtime import OnnxModel, open_model
@@ -98,14 +99,17 @@ class OnnxDepthEstimator(DepthEstimator):
         if self.onnx is None:
             raise RuntimeError("model not loaded")
         started = time.perf_counter()
-        height, width = self.input_size_for(image.height, image.width)
-        resized = image.convert("RGB").resize((width, height), self._resample)
+        # As the torch path: very thin pictures are padded first, and the map cropped back after.
+        padded, (left, top, right, bottom) = pad_to_aspect(image.convert("RGB"))
+        height, width = self.input_size_for(padded.height, padded.width)
+        resized = padded.resize((width, height), self._resample)
         pixels = (np.asarray(resized, np.float32) * self._rescale - self._mean) / self._std
         batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
         prepared = time.perf_counter()
         predicted = self.onnx.run(batch)[0]
         # OpenCV's bicubic (a = -0.75, half-pixel centres, replicated border) is torch's bicubic.
-        depth = cv2.resize(predicted, (image.width, image.height), interpolation=cv2.INTER_CUBIC)
+        depth = cv2.resize(predicted, (padded.width, padded.height), interpolation=cv2.INTER_CUBIC)
+        depth = depth[top:bottom, left:right]
         # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
         depth = np.clip(depth, 0, self.max_depth, out=depth)
         return DepthPrediction(

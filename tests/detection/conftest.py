@@ -17,7 +17,7 @@ def detection_settings(tiny_yolo_weights) -> DetectionSettings:
 
 @pytest.fixture(scope="session")
 def detection_app(detection_settings):
-    core = CoreSettings(max_upload_mb=1.0, max_pixels=4_000_000)
+    core = CoreSettings(max_upload_mb=1.0, max_pixels=4_000_000, max_waiting=16)
     app = create_app(DetectionService(detection_settings, core), core, load_in_background=False)
     app.config["TESTING"] = True
     return app

@@ -117,6 +117,18 @@ def test_depth_maps_match_the_torch_backend(depth_pair, images_dir, name):
     assert actual.min() >= 0 and (exported.max_depth is None or actual.max() <= exported.max_depth)
 
 
+@pytest.mark.parametrize("size", [(4, 62), (300, 3)])
+def test_thin_pictures_are_padded_alike_by_both_backends(depth_pair, images_dir, size):
+    """Both backends pad a very thin picture before the model (see apis/depth/geometry.py)."""
+    original, exported = depth_pair
+    photo = _photo(images_dir, "bus.jpg").resize(size)
+    expected = original.predict(photo).depth
+    actual = exported.predict(photo).depth
+    assert actual.shape == expected.shape == (size[1], size[0])
+    spread = float(expected.max() - expected.min()) or 1.0
+    assert np.abs(actual - expected).mean() <= DEPTH_MEAN_OF_RANGE * spread * 10
+
+
 def test_depth_model_facts_match(depth_pair):
     original, exported = depth_pair
 
