@@ -59,7 +59,8 @@ def render_markdown(results: dict) -> str:
         lines += [
             f"## {s['suite']}",
             "",
-            f"In-process model call: p50 {ip['p50_ms']} ms, p95 {ip['p95_ms']} ms, "
+            "In-process (decode bus.jpg + model call, the service's path without HTTP): "
+            f"p50 {ip['p50_ms']} ms, p95 {ip['p95_ms']} ms, "
             f"{ip['throughput_rps']} req/s. "
             f"Start-up to healthy: {s['startup_to_healthy_s']} s.",
             "",

@@ -18,6 +18,13 @@ MAIN_IMAGE = IMAGES / "bus.jpg"
 MIXED_IMAGES = [IMAGES / name for name in ("bus.jpg", "zidane.jpg", "demo08.jpg", "TEST.jpg")]
 
 
+def decode_main_image() -> Image.Image:
+    """bus.jpg through the services' own decoder: the in-process work of a request, without HTTP."""
+    from apis.core.images import decode_image
+
+    return decode_image(MAIN_IMAGE.read_bytes(), max_bytes=64 * 2**20, max_pixels=10**9).image
+
+
 @dataclass
 class Suite:
     """One API under test."""
@@ -73,9 +80,8 @@ def detection_suite(backend: str = "torch") -> Suite:
         settings = DetectionSettings(**{k.removeprefix("DETECTION_").lower(): v for k, v in env.items()})
         detector = create_detector(settings, device="cpu")
         detector.load()
-        image = Image.open(MAIN_IMAGE).convert("RGB")
         params = detector.default_params()
-        return lambda: detector.predict(image, params)
+        return lambda: detector.predict(decode_main_image(), params)
 
     return Suite(
         name="detection" if backend == "torch" else f"detection-{backend}",
@@ -121,8 +127,7 @@ def depth_suite(backend: str = "torch") -> Suite:
         settings = DepthSettings(**{k.removeprefix("DEPTH_").lower(): v for k, v in env.items()})
         estimator = create_estimator(settings, device="cpu")
         estimator.load()
-        image = Image.open(MAIN_IMAGE).convert("RGB")
-        return lambda: estimator.predict(image)
+        return lambda: estimator.predict(decode_main_image())
 
     return Suite(
         name="depth" if backend == "torch" else f"depth-{backend}",
