@@ -6,6 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import given, settings
 
+from apis.routes import DEPTH
 from tests.support.fuzzing import (
     FUZZ_SETTINGS,
     assert_docs_page_works_offline,
@@ -16,7 +17,7 @@ from tests.support.fuzzing import (
     check_operation,
     register_image_strategies,
 )
-from tests.support.servers import free_port, gunicorn_command, run_server
+from tests.support.servers import run_api
 
 register_image_strategies()
 
@@ -50,11 +51,8 @@ def test_docs_page_works_offline(client, path):
 
 @pytest.fixture(scope="module")
 def depth_server(tmp_path_factory, tiny_depth_model):
-    port = free_port()
-    with run_server(
-        gunicorn_command("apis.depth.wsgi:app", port),
-        port=port,
-        health_path="/health",
+    with run_api(
+        DEPTH,
         workdir=tmp_path_factory.mktemp("fuzz-depth"),
         env={"DEPTH_MODEL": str(tiny_depth_model), "DEPTH_INPUT_SIZE": "98", "MAX_UPLOAD_MB": "1"},
     ) as server:

@@ -15,11 +15,12 @@ from apis.core.settings import CoreSettings
 from apis.depth import weights
 from apis.depth.service import DepthService
 from apis.depth.settings import DEFAULT_MODEL, DepthSettings
+from apis.routes import DEPTH
 from tests.depth.conftest import TEST_INPUT_SIZE
 from tests.depth.helpers import detection, predict
 from tests.support.images import encode, gradient
 from tests.support.metrics import metric_value
-from tests.support.servers import free_port, gunicorn_command, run_server
+from tests.support.servers import run_api
 
 
 @pytest.fixture(scope="module")
@@ -193,15 +194,8 @@ def test_request_stages_reach_the_metrics(client, small_photo):
 
 @pytest.mark.slow
 def test_real_gunicorn_server(tmp_path, tiny_depth_model, photo_bytes):
-    port = free_port()
     env = {"DEPTH_MODEL": str(tiny_depth_model), "DEPTH_ALLOW_DOWNLOAD": "false", "GUNICORN_THREADS": "2"}
-    with run_server(
-        gunicorn_command("apis.depth.wsgi:app", port),
-        port=port,
-        health_path="/depthapi/health",
-        workdir=tmp_path,
-        env=env,
-    ) as server:
+    with run_api(DEPTH, workdir=tmp_path, env=env) as server:
         boxes = [detection(50, 400, 250, 900, "person"), detection(0, 230, 810, 750, "bus", 0.88)]
         response = requests.post(
             f"{server.url}/depthapi/predict_depth",

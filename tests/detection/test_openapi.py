@@ -6,6 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import given, settings
 
+from apis.routes import DETECTION
 from tests.support.fuzzing import (
     FUZZ_SETTINGS,
     assert_docs_page_works_offline,
@@ -16,7 +17,7 @@ from tests.support.fuzzing import (
     check_operation,
     register_image_strategies,
 )
-from tests.support.servers import free_port, gunicorn_command, run_server
+from tests.support.servers import run_api
 
 register_image_strategies()
 
@@ -46,11 +47,8 @@ def test_docs_page_works_offline(client, path):
 
 @pytest.fixture(scope="module")
 def detection_server(tmp_path_factory, tiny_yolo_weights):
-    port = free_port()
-    with run_server(
-        gunicorn_command("apis.detection.wsgi:app", port),
-        port=port,
-        health_path="/health",
+    with run_api(
+        DETECTION,
         workdir=tmp_path_factory.mktemp("fuzz-detection"),
         env={"DETECTION_WEIGHTS": str(tiny_yolo_weights), "MAX_UPLOAD_MB": "1"},
     ) as server:

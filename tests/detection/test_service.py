@@ -15,8 +15,9 @@ from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import resolve_weights
+from apis.routes import DETECTION
 from tests.support.metrics import metric_value
-from tests.support.servers import free_port, gunicorn_command, run_server
+from tests.support.servers import run_api
 
 
 def detect(client, data: bytes, path: str = "/detect", **fields):
@@ -140,15 +141,8 @@ def test_concurrent_requests_get_their_own_correct_results(client, photo_bytes):
 
 @pytest.mark.slow
 def test_real_gunicorn_server(tmp_path, tiny_yolo_weights, photo_bytes):
-    port = free_port()
     env = {"DETECTION_WEIGHTS": str(tiny_yolo_weights), "GUNICORN_THREADS": "2"}
-    with run_server(
-        gunicorn_command("apis.detection.wsgi:app", port),
-        port=port,
-        health_path="/yoloapi/health",
-        workdir=tmp_path,
-        env=env,
-    ) as server:
+    with run_api(DETECTION, workdir=tmp_path, env=env) as server:
         response = requests.post(
             f"{server.url}/yoloapi/detect",
             files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},

@@ -15,8 +15,9 @@ import requests
 from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
+from apis.routes import DETECTION
 from tests.support.metrics import metric_value
-from tests.support.servers import free_port, gunicorn_command, run_server
+from tests.support.servers import run_api
 
 
 def post(client, data: bytes):
@@ -91,15 +92,8 @@ def test_timing_fields_add_up_and_feed_the_metrics(client, photo_bytes):
 
 @pytest.mark.slow
 def test_sigterm_lets_the_in_flight_request_finish(tmp_path, tiny_yolo_weights, photo_bytes):
-    port = free_port()
     env = {"DETECTION_WEIGHTS": str(tiny_yolo_weights), "OBJDEPTH_TEST_SLOW_PREDICT_S": "2"}
-    with run_server(
-        gunicorn_command("apis.detection.wsgi:app", port),
-        port=port,
-        health_path="/health",
-        workdir=tmp_path,
-        env=env,
-    ) as server:
+    with run_api(DETECTION, workdir=tmp_path, env=env) as server:
         result: dict = {}
 
         def call() -> None:
@@ -122,20 +116,13 @@ def test_sigterm_lets_the_in_flight_request_finish(tmp_path, tiny_yolo_weights, 
 @pytest.mark.slow
 def test_gunicorn_sheds_overload_with_503_instead_of_queueing(tmp_path, tiny_yolo_weights, photo_bytes):
     """Through the real server: spare gunicorn threads answer the overflow at once."""
-    port = free_port()
     env = {
         "DETECTION_WEIGHTS": str(tiny_yolo_weights),
         "OBJDEPTH_TEST_SLOW_PREDICT_S": "0.5",
         "MAX_WAITING": "1",
         "GUNICORN_THREADS": "8",
     }
-    with run_server(
-        gunicorn_command("apis.detection.wsgi:app", port),
-        port=port,
-        health_path="/health",
-        workdir=tmp_path,
-        env=env,
-    ) as server:
+    with run_api(DETECTION, workdir=tmp_path, env=env) as server:
 
         def call(_):
             started = time.perf_counter()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from apis.routes import ServiceRoute
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPPORT_DIR = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -132,3 +134,12 @@ def gunicorn_command(wsgi_app: str, port: int, *extra: str) -> list[str]:
         *extra,
         wsgi_app,
     ]
+
+
+@contextmanager
+def run_api(route: ServiceRoute, *, workdir: Path, env: dict[str, str]) -> Iterator[RunningServer]:
+    """The API of ``route`` under the images' gunicorn command, on a free port, once healthy."""
+    port = free_port()
+    command = gunicorn_command(f"apis.{route.name}.wsgi:app", port)
+    with run_server(command, port=port, health_path=route.health_path, workdir=workdir, env=env) as server:
+        yield server
