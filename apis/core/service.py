@@ -12,10 +12,12 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, current_app
 
@@ -23,6 +25,7 @@ from apis.core.errors import ServiceUnavailable
 from apis.routes import ServiceRoute
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ModelLoadError(RuntimeError):
@@ -104,7 +107,13 @@ class InferenceGate:
 
 
 class ModelHost:
-    """Owns one :class:`ModelService` in one worker: background loading, state and the gate."""
+    """Owns one :class:`ModelService` in one worker: loading, state, the gate and the model's thread.
+
+    Every model call runs on one dedicated thread, the one that loaded and warmed the model. torch's
+    OpenMP keeps a pool of spinning threads per calling thread; calls from many request threads made
+    several pools compete for the cores (yolo11n: 70 ms from a request thread against 47 ms from the
+    loading thread, measured on 2 cores).
+    """
 
     def __init__(self, service: ModelService, gate: InferenceGate) -> None:
         self.service = service
@@ -112,21 +121,27 @@ class ModelHost:
         self.state = ModelState.LOADING
         self.error: str | None = None
         self.load_seconds: float | None = None
-        self._thread: threading.Thread | None = None
+        self._model_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"{service.route.name}-model"
+        )
+        self._loading: Future | None = None
 
     def start(self, *, background: bool = True) -> None:
-        """Load the model, in a daemon thread unless ``background`` is false."""
-        if background:
-            self._thread = threading.Thread(target=self._load, name="model-loader", daemon=True)
-            self._thread.start()
-        else:
-            self._load()
+        """Load the model on the model thread; wait for it unless ``background``."""
+        self._loading = self._model_thread.submit(self._load)
+        if not background:
+            self._loading.result()
 
     def wait(self, timeout_s: float | None = None) -> ModelState:
         """Block until loading has finished (tests, warm-up scripts); returns the state."""
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        if self._loading is not None:
+            wait_for([self._loading], timeout=timeout_s)
         return self.state
+
+    def infer(self, call: Callable[[], T]) -> tuple[T, float]:
+        """Run ``call`` on the model thread once the gate lets it; returns its result and the wait (s)."""
+        with self.gate.slot() as waited_s:
+            return self._model_thread.submit(call).result(), waited_s
 
     def _load(self) -> None:
         started = time.perf_counter()

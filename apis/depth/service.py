@@ -84,8 +84,7 @@ class DepthService(ModelService):
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
 
-        with host.gate.slot() as waited_s:
-            prediction = self.estimator.predict(upload.image)
+        prediction, waited_s = host.infer(lambda: self.estimator.predict(upload.image))
         postprocess_started = time.perf_counter()
         depth = prediction.depth
         semantics = self.estimator.semantics

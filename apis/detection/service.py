@@ -103,8 +103,7 @@ class DetectionService(ModelService):
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
 
-        with host.gate.slot() as waited_s:
-            prediction = self.detector.predict(upload.image, params)
+        prediction, waited_s = host.infer(lambda: self.detector.predict(upload.image, params))
         timing = {"decode": (decoded_at - started) * 1000, "queue": waited_s * 1000, **prediction.timing_ms}
 
         annotated_image = None
