@@ -119,11 +119,19 @@ def main() -> None:
     parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="default: all")
     parser.add_argument("--quick", action="store_true", help="a few requests each, to check the harness")
     parser.add_argument("--soak", type=int, help="requests of the memory soak (default per suite)")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other suites of the last report.json (rerun only some)"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    results = {"machine": machine(), "suites": []}
-    for name in args.suite or list(SUITES):
-        results["suites"].append(bench_suite(SUITES[name](), quick=args.quick, soak=args.soak))
+    names = args.suite or list(SUITES)
+    fresh = {name: bench_suite(SUITES[name](), quick=args.quick, soak=args.soak) for name in names}
+    previous = []
+    if args.merge and (RESULTS / "report.json").exists():
+        previous = json.loads((RESULTS / "report.json").read_text())["suites"]
+    kept = {s["suite"]: s for s in previous if s["suite"] not in fresh}
+    ordered = [fresh.get(name) or kept.get(name) for name in SUITES if name in fresh or name in kept]
+    results = {"machine": machine(), "suites": ordered}
     (RESULTS / "report.json").write_text(json.dumps(results, indent=2))
     (RESULTS / "report.md").write_text(render_markdown(results))
     print(render_markdown(results))
