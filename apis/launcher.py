@@ -230,16 +230,35 @@ def plan(
 
 
 def check_ports_free(host: str, ports: dict[str, int]) -> None:
-    """Fail before starting anything when a port is taken (often: the platform is already running)."""
+    """Fail before starting anything when a port is taken (often: the platform is already running).
+
+    The probe binds the way gunicorn and Streamlit do, with ``SO_REUSEADDR``: connections of a
+    stopped run left in TIME_WAIT do not block a restart, a listening process does.
+    """
     for name, port in ports.items():
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError:
                 raise LaunchError(
-                    f"port {port} ({name}) is already in use: is the platform already running? "
-                    f"Stop what listens there or choose another port with --{name}-port."
+                    f"port {port} ({name}) is already in use{_listener_of(port)}: is the platform already "
+                    f"running? Stop what listens there or choose another port with --{name}-port."
                 ) from None
+
+
+def _listener_of(port: int) -> str:
+    """`` by PID 123 (gunicorn ...)`` for the process listening on ``port``, where it can be known."""
+    try:
+        import psutil
+
+        for connection in psutil.net_connections(kind="tcp"):
+            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
+                command = " ".join(psutil.Process(connection.pid).cmdline()[:3])
+                return f" by PID {connection.pid} ({command})"
+    except Exception:  # psutil missing, or no right to see the other process: say less
+        return ""
+    return ""
 
 
 def probe(child: Child) -> tuple[str, str]:

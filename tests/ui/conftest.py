@@ -7,6 +7,7 @@ nothing is built or downloaded. It runs with the network guard, like every serve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -63,11 +64,10 @@ def demo_cache(tmp_path_factory, tiny_yolo_weights) -> Path:
     return cache
 
 
-@pytest.fixture(scope="package")
-def platform(demo_cache, tmp_path_factory) -> Iterator[Platform]:
+@contextlib.contextmanager
+def launch_platform(cache: Path, workdir: Path, ports: dict[str, int] | None = None) -> Iterator[Platform]:
     """``python -m apis.launcher --models demo`` on free ports; stopped with SIGINT (Ctrl-C) at the end."""
-    ports = {name: free_port() for name in ("ui", "detection", "depth")}
-    workdir = tmp_path_factory.mktemp("launcher")
+    ports = ports or {name: free_port() for name in ("ui", "detection", "depth")}
     command = [
         sys.executable,
         "-m",
@@ -75,7 +75,7 @@ def platform(demo_cache, tmp_path_factory) -> Iterator[Platform]:
         "--models",
         "demo",
         "--cache-dir",
-        str(demo_cache),
+        str(cache),
         "--timeout",
         str(STARTUP_TIMEOUT_S),
         "--ui-port",
@@ -107,6 +107,13 @@ def platform(demo_cache, tmp_path_factory) -> Iterator[Platform]:
     assert "building the demo models" not in server.output()  # the cached models were reused
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left running after Ctrl-C: {[p.pid for p in alive]}"
+
+
+@pytest.fixture(scope="package")
+def platform(demo_cache, tmp_path_factory) -> Iterator[Platform]:
+    """The platform every page test uses, started once for the package."""
+    with launch_platform(demo_cache, tmp_path_factory.mktemp("launcher")) as running:
+        yield running
 
 
 @pytest.fixture()

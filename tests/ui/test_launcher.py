@@ -13,10 +13,12 @@ import time
 
 import psutil
 import pytest
+import requests
 
 from apis import launcher
 from apis.routes import DEPTH, DETECTION, UI
 from tests.support.servers import REPO_ROOT, free_port, guarded_env
+from tests.ui.conftest import launch_platform
 
 
 def test_plan_takes_ports_and_health_paths_from_the_routes_table(tmp_path):
@@ -41,6 +43,56 @@ def test_a_taken_port_is_refused_before_anything_starts():
         port = taken.getsockname()[1]
         with pytest.raises(launcher.LaunchError, match=f"port {port} .*already in use.*--ui-port"):
             launcher.check_ports_free("127.0.0.1", {"detection": free_port(), "ui": port})
+
+
+def leave_time_wait_on(port: int) -> None:
+    """A closed server-side connection on ``port`` in TIME_WAIT, as a stopped server leaves behind."""
+    with socket.create_server(("127.0.0.1", port)) as listener:
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server closes first, so its side waits in TIME_WAIT
+        client.recv(1)
+        client.close()
+    assert time_wait_on(port), "the test could not put a connection in TIME_WAIT"
+
+
+def time_wait_on(port: int) -> bool:
+    """Whether a TCP connection of local port ``port`` is in TIME_WAIT."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if any(
+            c.status == psutil.CONN_TIME_WAIT and c.laddr and c.laddr.port == port
+            for c in psutil.net_connections(kind="tcp")
+        ):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_connections_left_in_time_wait_do_not_block_a_restart():
+    port = free_port()
+    leave_time_wait_on(port)
+    launcher.check_ports_free("127.0.0.1", {"ui": port})
+
+
+def test_a_listening_process_is_named_in_the_message():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(launcher.LaunchError, match=rf"port {port} \(ui\) is already in use by PID \d+"):
+            launcher.check_ports_free("127.0.0.1", {"ui": port})
+
+
+@pytest.mark.slow
+def test_the_platform_starts_again_at_once_after_a_stop(demo_cache, tmp_path):
+    """Ctrl-C with a page visitor still connected, then `make run` again at once: it starts."""
+    ports = {name: free_port() for name in ("ui", "detection", "depth")}
+    visitor = requests.Session()
+    with launch_platform(demo_cache, tmp_path / "first", ports) as first:
+        assert visitor.get(first.ui_url + UI.health_path, timeout=10).text == "ok"
+    visitor.close()  # the stopped server closed first: its side of the connection is in TIME_WAIT
+    assert time_wait_on(ports["ui"])
+    with launch_platform(demo_cache, tmp_path / "second", ports) as second:
+        assert requests.get(second.ui_url + UI.health_path, timeout=10).text == "ok"
 
 
 def fake_child(tmp_path, name: str, script: str) -> launcher.Child:
