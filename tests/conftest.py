@@ -25,9 +25,19 @@ os.environ.update(
     }
 )
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from tests.support import netguard  # noqa: E402
 
 netguard.install()
+
+# Property and fuzz tests draw the same examples on every run, so CI cannot fail on a new random draw
+# unrelated to the change. `pytest --hypothesis-profile=explore` draws fresh random examples instead
+# (and keeps failures in .hypothesis/ to replay them); a failure found that way becomes an explicit
+# regression case (an @example, or tests/support/fuzzing.py's BROKEN_UPLOAD_REGRESSIONS).
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGES_DIR = Path(os.environ.get("OBJDEPTH_TEST_IMAGES", REPO_ROOT.parent / "shared" / "images"))
