@@ -18,6 +18,10 @@ class ServiceRoute:
     port: int
     path_prefix: str
     health_path: str
+    #: ``module:variable`` that gunicorn serves; None for the web page (Streamlit).
+    wsgi_app: str | None = None
+    #: The body a healthy service answers on ``health_path``; None when any 200 will do.
+    health_body: str | None = None
 
     @property
     def path_pattern(self) -> str:
@@ -30,9 +34,21 @@ class ServiceRoute:
         return not self.path_prefix
 
 
-DETECTION = ServiceRoute(name="detection", port=5001, path_prefix="/yoloapi", health_path="/yoloapi/health")
-DEPTH = ServiceRoute(name="depth", port=5050, path_prefix="/depthapi", health_path="/depthapi/health")
-UI = ServiceRoute(name="ui", port=80, path_prefix="", health_path="/_stcore/health")
+DETECTION = ServiceRoute(
+    name="detection",
+    port=5001,
+    path_prefix="/yoloapi",
+    health_path="/yoloapi/health",
+    wsgi_app="apis.detection.wsgi:app",
+)
+DEPTH = ServiceRoute(
+    name="depth",
+    port=5050,
+    path_prefix="/depthapi",
+    health_path="/depthapi/health",
+    wsgi_app="apis.depth.wsgi:app",
+)
+UI = ServiceRoute(name="ui", port=80, path_prefix="", health_path="/_stcore/health", health_body="ok")
 
 SERVICES: tuple[ServiceRoute, ...] = (DETECTION, DEPTH, UI)
 
