@@ -21,6 +21,8 @@ class ContainerEngine:
 
     name: str
     executable: str
+    #: Added to every ``build`` (podman on this project's CI machines needs ``--runtime runc`` ...).
+    build_options: tuple[str, ...] = ()
 
     def _run(self, args: Sequence[str], *, input_text: str | None = None) -> None:
         command = [self.executable, *args]
@@ -39,15 +41,22 @@ class ContainerEngine:
         *,
         context: Path,
         build_args: dict[str, str] | None = None,
+        build_contexts: dict[str, Path] | None = None,
     ) -> None:
-        """Build ``dockerfile`` with ``context`` and give the image every name in ``tags``."""
-        args = ["build", "--file", str(dockerfile)]
+        """Build ``dockerfile`` with ``context`` and give the image every name in ``tags``.
+
+        ``build_contexts`` replaces stages by folders (``{"export": Path}`` stands in for the stage
+        ``export``; ``--build-context``, podman >= 4.3 or docker buildx).
+        """
+        args = ["build", "--file", str(dockerfile), *self.build_options]
         if self.name == "podman":
             args += ["--format", "docker"]  # OCI images drop HEALTHCHECK
         for tag in tags:
             args += ["--tag", tag]
         for key, value in (build_args or {}).items():
             args += ["--build-arg", f"{key}={value}"]
+        for name, folder in (build_contexts or {}).items():
+            args += ["--build-context", f"{name}={folder}"]
         self._run([*args, str(context)])
 
     def push(self, reference: str) -> None:

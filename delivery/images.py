@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,11 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One service image: the service name used in ``apis/routes.py`` and the stack outputs."""
+    """One service image: the service name used in ``apis/routes.py`` and the stack outputs.
+
+    Both APIs build from one Dockerfile; the build argument ``SERVICE`` picks the service (the UI's
+    Dockerfile takes the same argument, with ``ui`` as its default).
+    """
 
     service: str
     dockerfile: str
     repository: str
+
+    @property
+    def build_args(self) -> dict[str, str]:
+        """The build arguments that make ``dockerfile`` this service's image."""
+        return {"SERVICE": self.service}
 
     def reference(self, registry: str, tag: str) -> str:
         """``registry/repository:tag``, or ``repository:tag`` for a local build without registry."""
@@ -30,8 +39,8 @@ class ImageSpec:
 
 # Repository names are the original platform's; the CDKTF stack uses the same defaults.
 IMAGES: tuple[ImageSpec, ...] = (
-    ImageSpec("detection", "docker/detection.Dockerfile", "yoloflask/api"),
-    ImageSpec("depth", "docker/depth.Dockerfile", "depthanythingflask/api"),
+    ImageSpec("detection", "docker/api.Dockerfile", "yoloflask/api"),
+    ImageSpec("depth", "docker/api.Dockerfile", "depthanythingflask/api"),
     ImageSpec("ui", "docker/ui.Dockerfile", "objectdetectionreact/webapp"),
 )
 
@@ -49,10 +58,7 @@ def repository_settings() -> RepositorySettings:
     from cdktf_app.config import load_settings
 
     settings = load_settings()
-    specs = tuple(
-        ImageSpec(spec.service, spec.dockerfile, settings.services[spec.service].image_name)
-        for spec in IMAGES
-    )
+    specs = tuple(replace(spec, repository=settings.services[spec.service].image_name) for spec in IMAGES)
     return RepositorySettings(specs=specs, tag_mutability=settings.ecr_image_tag_mutability)
 
 
@@ -83,7 +89,10 @@ def build_images(
     root: Path = ROOT,
     build_args: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """Build every image once, named with each of ``tags``; return ``{service: [references]}``."""
+    """Build every image once, named with each of ``tags``; return ``{service: [references]}``.
+
+    ``build_args`` are added to each image's own (``SERVICE``).
+    """
     built: dict[str, list[str]] = {}
     for spec in specs:
         references = [spec.reference(registry, tag) for tag in tags]
@@ -91,7 +100,12 @@ def build_images(
             f"      building {spec.service} image from {spec.dockerfile} as {', '.join(references)}",
             flush=True,
         )
-        engine.build(root / spec.dockerfile, references, context=root, build_args=build_args)
+        engine.build(
+            root / spec.dockerfile,
+            references,
+            context=root,
+            build_args={**spec.build_args, **(build_args or {})},
+        )
         built[spec.service] = references
     return built
 

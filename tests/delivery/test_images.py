@@ -54,9 +54,9 @@ def test_build_then_push_every_tag(engine, tmp_path):
 
     assert engine.calls[0] == (
         "build",
-        "detection.Dockerfile",
+        "api.Dockerfile",
         ["reg/yoloflask/api:sha1", "reg/yoloflask/api:prod"],
-        {"A": "1"},
+        {"SERVICE": "detection", "A": "1"},
     )
     assert [c[1] for c in engine.calls if c[0] == "push"][:2] == [
         "reg/yoloflask/api:sha1",

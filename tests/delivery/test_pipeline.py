@@ -141,7 +141,7 @@ def test_a_retried_deploy_builds_only_the_images_not_yet_pushed(deployment, aws,
 
     d.build_and_push()
 
-    assert [c[1] for c in engine.calls if c[0] == "build"] == ["depth.Dockerfile", "ui.Dockerfile"]
+    assert [c[1] for c in engine.calls if c[0] == "build"] == ["api.Dockerfile", "ui.Dockerfile"]
     assert f"yoloflask/api:{TAG} is already in ECR; not rebuilt" in capsys.readouterr().out
 
 

@@ -1,0 +1,93 @@
+"""How ECS runs each container, read from the synthesized stack (``python -m cdktf_app``).
+
+The container smoke starts the images the way the task definitions say (environment, user,
+read-only root, writable mounts, health command), so it reads them here instead of restating them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from apis.routes import ServiceRoute
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_FILE = Path("cdktf.out/stacks/objdepth/cdk.tf.json")
+TERRAFORM_REFERENCE = "${"
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """One service's container as its task definition describes it."""
+
+    service: str
+    environment: Mapping[str, str]
+    secret_names: tuple[str, ...]
+    user: str | None
+    read_only: bool
+    writable_paths: tuple[str, ...]
+    health_command: tuple[str, ...]
+
+
+def synthesize(workdir: Path, root: Path = ROOT) -> dict:
+    """Run ``python -m cdktf_app`` in ``workdir`` (about 20 s) and return the stack's Terraform JSON."""
+    env = {**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run(
+        [sys.executable, "-m", "cdktf_app"], cwd=workdir, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"`python -m cdktf_app` failed:\n{result.stdout}{result.stderr}")
+    return json.loads((workdir / STACK_FILE).read_text())
+
+
+def container_runs(stack: dict, routes: Iterable[ServiceRoute]) -> dict[str, ContainerRun]:
+    """Each route's container, found by the port it maps (task definitions hold one container each)."""
+    containers = [
+        container
+        for definition in stack["resource"]["aws_ecs_task_definition"].values()
+        for container in json.loads(definition["container_definitions"])
+    ]
+    runs: dict[str, ContainerRun] = {}
+    for route in routes:
+        (container,) = [
+            c for c in containers if any(m["containerPort"] == route.port for m in c.get("portMappings", []))
+        ]
+        runs[route.name] = ContainerRun(
+            service=route.name,
+            environment={item["name"]: item["value"] for item in container.get("environment", [])},
+            secret_names=tuple(item["name"] for item in container.get("secrets", [])),
+            user=container.get("user"),
+            read_only=bool(container.get("readonlyRootFilesystem")),
+            writable_paths=tuple(m["containerPath"] for m in container.get("mountPoints", [])),
+            health_command=tuple(container.get("healthCheck", {}).get("command", ())),
+        )
+    return runs
+
+
+def localize(environment: Mapping[str, str], routes: Iterable[ServiceRoute], host: str) -> dict[str, str]:
+    """Point values that name the load balancer (Terraform references) at ``host`` on each route's port.
+
+    ``http://${aws_lb....dns_name}/yoloapi`` becomes ``http://127.0.0.1:5001/yoloapi``. A reference
+    that no route's prefix ends is an error: the smoke could not run that setting truthfully.
+    """
+    prefixed = [route for route in routes if route.path_prefix]
+    result: dict[str, str] = {}
+    for name, value in environment.items():
+        if TERRAFORM_REFERENCE in value:
+            matches = [route for route in prefixed if value.endswith(route.path_prefix)]
+            if not matches:
+                raise ValueError(f"{name}={value}: a deploy-time value with no local equivalent")
+            value = f"http://{host}:{matches[0].port}{matches[0].path_prefix}"
+        result[name] = value
+    return result
+
+
+def exec_form(command: Iterable[str]) -> list[str]:
+    """An ECS ``healthCheck.command`` (``["CMD", ...]`` or ``["CMD-SHELL", "..."]``) as an argv."""
+    kind, *rest = command
+    return rest if kind == "CMD" else ["sh", "-c", *rest]
