@@ -8,7 +8,7 @@ MODELS ?= real
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run test test-fast lint format synth deploy destroy bench images export clean
+.PHONY: help install run test test-fast lint format synth deploy destroy bench images images-smoke export clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ synth: $(STAMP)  ## Synthesize the AWS stack (CDK for Terraform) into cdktf.out/
 
 images: $(STAMP)  ## Build the three container images with docker or podman
 	$(PY) -m delivery images
+
+images-smoke: $(STAMP)  ## Build the three images (test models) and run them together as on ECS
+	$(PY) -m pytest -m container tests/delivery/test_container_smoke.py
 
 deploy: $(STAMP)  ## Build, push and deploy to AWS (needs AWS credentials)
 	$(PY) -m delivery deploy
