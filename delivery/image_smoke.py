@@ -9,8 +9,8 @@
 3. :func:`build_images` builds every image from its real Dockerfile, the ``export`` stage replaced by
    that folder, and reports build time and size against ``docs/containers.md``;
 4. :func:`running` starts them together with the environment, user, read-only root and writable
-   mounts of the synthesized task definitions, in one network namespace (as ``localhost`` on one
-   host), publishes each route's port on a free loopback port and always removes them again.
+   mounts of the synthesized task definitions, each in its own network namespace (as ECS's bridge
+   mode), publishes each route's port on a free loopback port and always removes them again.
 """
 
 from __future__ import annotations
@@ -197,32 +197,39 @@ def running(
 ) -> Iterator[RunningStack]:
     """Start one container per route, as its task definition says; remove them all afterwards.
 
-    The first container owns the network namespace and publishes every route's port on a free
-    loopback port; the others join it, so services reach each other on ``127.0.0.1``.
+    Each container has its own network namespace (its health check reaches only its own server) and
+    publishes its route's port on a free loopback port. Settings that name the load balancer point at
+    the APIs' container addresses instead, so the APIs are started first.
     """
     run_id = uuid.uuid4().hex[:8]
     names = {route.name: f"objdepth-smoke-{run_id}-{route.name}" for route in routes}
-    owner = names[routes[0].name]
+    inside: dict[str, str] = {}  # service -> http://<container address>:<port>, for the page
     try:
-        for index, route in enumerate(routes):
-            run = runs[route.name]
-            args = ["run", "--detach", "--name", names[route.name], *run_options(engine)]
-            if index == 0:
-                args += [arg for r in routes for arg in ("--publish", f"{HOST}::{r.port}")]
-            else:
-                args += ["--network", f"container:{owner}"]
+        for route in sorted(routes, key=lambda r: r.is_default_route):
+            run, name = runs[route.name], names[route.name]
+            args = [
+                "run",
+                "--detach",
+                "--name",
+                name,
+                *run_options(engine),
+                "--publish",
+                f"{HOST}::{route.port}",
+            ]
             if run.read_only:
                 args.append("--read-only")
             args += [arg for path in run.writable_paths for arg in ("--tmpfs", path)]
             if run.user:
                 args += ["--user", run.user]
             environment = {
-                **localize(run.environment, routes, HOST),
-                **{name: secrets.token_hex(16) for name in run.secret_names},
+                **localize(run.environment, routes, inside),
+                **{secret: secrets.token_hex(16) for secret in run.secret_names},
             }
             args += [arg for key, value in sorted(environment.items()) for arg in ("--env", f"{key}={value}")]
             _engine(engine, *args, images[route.name])
-        urls = {r.name: f"http://{HOST}:{_published(engine, owner, r.port)}" for r in routes}
+            address = _engine(engine, "inspect", "--format", "{{.NetworkSettings.IPAddress}}", name).strip()
+            inside[route.name] = f"http://{address}:{route.port}"
+        urls = {r.name: f"http://{HOST}:{_published(engine, names[r.name], r.port)}" for r in routes}
         yield RunningStack(engine, names, urls)
     finally:
         for name in reversed(list(names.values())):
@@ -241,7 +248,7 @@ def logs(engine: ContainerEngine, container: str, lines: int = 40) -> str:
 
 
 def wait_healthy(
-    engine: ContainerEngine, container: str, *, timeout_s: float = 300, poll_s: float = 3
+    engine: ContainerEngine, container: str, *, timeout_s: float = 180, poll_s: float = 3
 ) -> float:
     """Run the image's own HEALTHCHECK command until it passes; return the seconds it took.
 

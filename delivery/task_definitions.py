@@ -69,20 +69,23 @@ def container_runs(stack: dict, routes: Iterable[ServiceRoute]) -> dict[str, Con
     return runs
 
 
-def localize(environment: Mapping[str, str], routes: Iterable[ServiceRoute], host: str) -> dict[str, str]:
-    """Point values that name the load balancer (Terraform references) at ``host`` on each route's port.
+def localize(
+    environment: Mapping[str, str], routes: Iterable[ServiceRoute], base_urls: Mapping[str, str]
+) -> dict[str, str]:
+    """Point values that name the load balancer (Terraform references) at the services themselves.
 
-    ``http://${aws_lb....dns_name}/yoloapi`` becomes ``http://127.0.0.1:5001/yoloapi``. A reference
-    that no route's prefix ends is an error: the smoke could not run that setting truthfully.
+    ``http://${aws_lb....dns_name}/yoloapi`` becomes ``base_urls["detection"] + "/yoloapi"``. A
+    reference that no route's prefix ends, or whose service has no base URL, is an error: the smoke
+    could not run that setting truthfully.
     """
     prefixed = [route for route in routes if route.path_prefix]
     result: dict[str, str] = {}
     for name, value in environment.items():
         if TERRAFORM_REFERENCE in value:
             matches = [route for route in prefixed if value.endswith(route.path_prefix)]
-            if not matches:
+            if not matches or matches[0].name not in base_urls:
                 raise ValueError(f"{name}={value}: a deploy-time value with no local equivalent")
-            value = f"http://{host}:{matches[0].port}{matches[0].path_prefix}"
+            value = base_urls[matches[0].name] + matches[0].path_prefix
         result[name] = value
     return result
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import warnings
-from pathlib import Path
 
 import pytest
 import requests
@@ -23,24 +22,19 @@ from delivery import image_smoke, task_definitions
 from delivery.base_image import arg_default, ensure_base_image
 from delivery.engine import detect_engine
 from delivery.images import IMAGES, ROOT
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_FLAGS
 
-pytestmark = [pytest.mark.container, pytest.mark.timeout(2400)]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
+pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(2400)]
+# The model APIs' POST routes and the response model each answer must validate against.
+CONTRACTS = [(DETECTION, "/detect", DetectResponse), (DEPTH, "/predict_depth", PredictDepthResponse)]
 
 
 def say(request, text: str) -> None:
     """Print past pytest's capture: build times and sizes belong in the CI log."""
     capture = request.config.pluginmanager.getplugin("capturemanager")
+    if capture is None:  # pytest -p no:capture
+        print(f"\n[container smoke] {text}", flush=True)
+        return
     with capture.global_and_fixture_disabled():
         print(f"\n[container smoke] {text}", flush=True)
 
@@ -93,35 +87,26 @@ def test_each_container_passes_the_task_definitions_health_command_too(stack, ru
         assert result.returncode == 0, f"{route.name}: {argv}: {result.stdout}{result.stderr}"
 
 
-def test_detect_answers_bus_jpg_with_the_contract(stack, photo_bytes):
+@pytest.mark.parametrize(("route", "path", "contract"), CONTRACTS, ids=lambda v: getattr(v, "name", None))
+def test_the_api_answers_bus_jpg_with_the_contract(stack, photo_bytes, route, path, contract):
     response = requests.post(
-        stack.url(DETECTION, f"{DETECTION.path_prefix}/detect"),
-        files={"image": ("bus.jpg", photo_bytes["bus.jpg"], "image/jpeg")},
-        timeout=60,
-    )
-
-    assert response.status_code == 200, response.text
-    body = DetectResponse.model_validate(response.json())
-    assert body.image_info.original_size == [1080, 810] and body.model.backend == "onnx"
-
-
-def test_predict_depth_answers_bus_jpg_with_the_contract(stack, photo_bytes):
-    response = requests.post(
-        stack.url(DEPTH, f"{DEPTH.path_prefix}/predict_depth"),
+        stack.url(route, route.path_prefix + path),
         files={"image": ("bus.jpg", photo_bytes["bus.jpg"], "image/jpeg")},
         timeout=120,
     )
 
     assert response.status_code == 200, response.text
-    body = PredictDepthResponse.model_validate(response.json())
-    assert body.model_info.backend == "onnx"
+    body = contract.model_validate(response.json())
+    assert body.image_info.original_size == [1080, 810]
+    assert (body.model if route is DETECTION else body.model_info).backend == "onnx"
 
 
-@pytest.mark.parametrize("route", [DETECTION, DEPTH], ids=lambda r: r.name)
-def test_a_broken_upload_gets_the_json_error(stack, route):
-    path = f"{route.path_prefix}/detect" if route is DETECTION else f"{route.path_prefix}/predict_depth"
+@pytest.mark.parametrize(("route", "path", "contract"), CONTRACTS, ids=lambda v: getattr(v, "name", None))
+def test_a_broken_upload_gets_the_json_error(stack, route, path, contract):
     response = requests.post(
-        stack.url(route, path), files={"image": ("bus.jpg", b"not a picture", "image/jpeg")}, timeout=30
+        stack.url(route, route.path_prefix + path),
+        files={"image": ("bus.jpg", b"not a picture", "image/jpeg")},
+        timeout=30,
     )
 
     assert response.status_code == 400, response.text
