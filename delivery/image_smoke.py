@@ -267,10 +267,17 @@ def wait_healthy(
             return time.monotonic() - started
         if time.monotonic() - started > timeout_s:
             raise RuntimeError(
-                f"{container}: its HEALTHCHECK did not pass in {timeout_s:.0f} s "
-                f"({check.stdout.strip()} {check.stderr.strip()})\n{logs(engine, container)}"
+                f"{container}: its HEALTHCHECK did not pass in {timeout_s:.0f} s; last check: "
+                f"{last_health_output(engine, container)}\n{logs(engine, container)}"
             )
         time.sleep(poll_s)
+
+
+def last_health_output(engine: ContainerEngine, container: str) -> str:
+    """What the container's latest HEALTHCHECK run printed (its reason for failing)."""
+    health = json.loads(_engine(engine, "inspect", "--format", "{{json .State.Health}}", container) or "null")
+    entries = (health or {}).get("Log") or [{}]
+    return str(entries[-1].get("Output", "")).strip() or "(no output)"
 
 
 def exec_in(engine: ContainerEngine, container: str, *argv: str) -> subprocess.CompletedProcess:
