@@ -184,8 +184,11 @@ class RunningStack:
 
 
 def _published(engine: ContainerEngine, container: str, port: int) -> int:
-    mapping = _engine(engine, "port", container, f"{port}/tcp").strip().splitlines()[0]
-    return int(mapping.rsplit(":", 1)[1])
+    mappings = _engine(engine, "port", container, f"{port}/tcp").strip().splitlines()
+    if not mappings:  # a container that stopped at once publishes nothing
+        state = _engine(engine, "inspect", "--format", "{{.State.Status}}", container).strip()
+        raise RuntimeError(f"{container} publishes no port {port}; it is {state}:\n{logs(engine, container)}")
+    return int(mappings[0].rsplit(":", 1)[1])
 
 
 @contextmanager
