@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 import requests
@@ -109,3 +110,28 @@ def test_a_running_api_checks_the_keys_from_its_environment(tmp_path, tiny_yolo_
             f"{server.url}/yoloapi/detect", files=files, headers={API_KEY_HEADER: NEW_KEY}, timeout=60
         )
         assert accepted.status_code == 200 and accepted.json()["success"] is True
+
+
+def test_the_web_page_client_sends_the_first_key(detection_settings, photo_bytes) -> None:
+    """The page's server calls guarded APIs (public_apis on AWS) with the first of the keys it is given."""
+    from werkzeug.serving import make_server
+
+    from ui.client import ApiCallError, ApiClient
+    from ui.settings import UiSettings
+
+    core = CoreSettings(max_upload_mb=1.0, max_pixels=4_000_000)
+    app = create_app(DetectionService(detection_settings, core), core, load_in_background=False)
+    auth.init_app(app, health_paths=("/yoloapi/health",), keys=ApiKeys([NEW_KEY]))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/yoloapi"
+    try:
+        settings = {"detection_api_url": url, "depth_api_url": url}
+        with_key = ApiClient(UiSettings(**settings, API_KEYS=f"{NEW_KEY},{OLD_KEY}"))
+        assert with_key.detect(photo_bytes["demo08.jpg"], "a.jpg", conf=0.25, iou=0.45).objects is not None
+        with pytest.raises(ApiCallError, match="X-API-Key header is required"):
+            ApiClient(UiSettings(**settings)).detect(photo_bytes["demo08.jpg"], "a.jpg", conf=0.25, iou=0.45)
+    finally:
+        server.shutdown()
+        thread.join(5)
