@@ -162,23 +162,16 @@ class Cluster(Construct):
             outbound=True,
         )
         # Service Connect: a client task's proxy reaches a server task's proxy on its dynamic host port.
-        allow_tcp(
-            self,
-            "between-instances",
-            security_group_id=group.id,
-            ports=DYNAMIC_PORTS,
-            description="Service Connect proxies between tasks",
-            peer_group_id=group.id,
-        )
-        allow_tcp(
-            self,
-            "to-instances",
-            security_group_id=group.id,
-            ports=DYNAMIC_PORTS,
-            description="Service Connect proxies between tasks",
-            peer_group_id=group.id,
-            outbound=True,
-        )
+        for rule_id, outbound in (("between-instances", False), ("to-instances", True)):
+            allow_tcp(
+                self,
+                rule_id,
+                security_group_id=group.id,
+                ports=DYNAMIC_PORTS,
+                description="Service Connect proxies between tasks",
+                peer_group_id=group.id,
+                outbound=outbound,
+            )
         # Outbound: HTTPS for ECR, ECS, SSM, CloudWatch; HTTP(S) for OS package mirrors. DNS and NTP use
         # link-local VPC services.
         for port in (80, 443):

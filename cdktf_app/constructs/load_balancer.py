@@ -207,47 +207,39 @@ class LoadBalancer(Construct):
         return self.target_groups[default.name]
 
     def _rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
-        return lb_listener_rule.LbListenerRule(
-            self,
-            f"rule-{route.name}",
-            listener_arn=self.listener.arn,
-            priority=priority,
-            # The bare prefix too, so /yoloapi reaches the API (and its 404) rather than the UI.
-            condition=[
-                lb_listener_rule.LbListenerRuleCondition(
-                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(
-                        values=[route.path_prefix, route.path_pattern]
-                    )
-                )
-            ],
-            action=[
-                lb_listener_rule.LbListenerRuleAction(
-                    type="forward", target_group_arn=self.target_groups[route.name].arn
-                )
-            ],
+        """Forward the prefix, bare too (so /yoloapi reaches the API and its 404, not the UI)."""
+        forward = lb_listener_rule.LbListenerRuleAction(
+            type="forward", target_group_arn=self.target_groups[route.name].arn
+        )
+        return self._path_rule(
+            f"rule-{route.name}", priority, [route.path_prefix, route.path_pattern], forward
         )
 
     def _closed_rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
+        """Answer the API's operational paths with a 404 before its forwarding rule sees them."""
+        not_found = lb_listener_rule.LbListenerRuleAction(
+            type="fixed-response",
+            fixed_response=lb_listener_rule.LbListenerRuleActionFixedResponse(
+                content_type="application/json", message_body=NOT_ROUTED, status_code="404"
+            ),
+        )
+        paths = [f"{route.path_prefix}{path}" for path in OPS_PATHS]
+        return self._path_rule(f"closed-{route.name}", priority, paths, not_found)
+
+    def _path_rule(
+        self, id_: str, priority: int, paths: list[str], action: lb_listener_rule.LbListenerRuleAction
+    ) -> lb_listener_rule.LbListenerRule:
         return lb_listener_rule.LbListenerRule(
             self,
-            f"closed-{route.name}",
+            id_,
             listener_arn=self.listener.arn,
             priority=priority,
             condition=[
                 lb_listener_rule.LbListenerRuleCondition(
-                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(
-                        values=[f"{route.path_prefix}{path}" for path in OPS_PATHS]
-                    )
+                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(values=paths)
                 )
             ],
-            action=[
-                lb_listener_rule.LbListenerRuleAction(
-                    type="fixed-response",
-                    fixed_response=lb_listener_rule.LbListenerRuleActionFixedResponse(
-                        content_type="application/json", message_body=NOT_ROUTED, status_code="404"
-                    ),
-                )
-            ],
+            action=[action],
         )
 
     def _base_url(self) -> str:
