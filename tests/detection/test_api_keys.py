@@ -39,6 +39,19 @@ def test_short_keys_are_refused_at_start() -> None:
         ApiKeys([OLD_KEY, "short"])
 
 
+def test_create_app_reads_the_keys_from_the_environment(detection_settings, monkeypatch) -> None:
+    core = CoreSettings(max_upload_mb=1.0, max_pixels=4_000_000)
+    monkeypatch.setenv("API_KEYS", NEW_KEY)
+    guarded = create_app(
+        DetectionService(detection_settings, core), core, load_in_background=False
+    ).test_client()
+    assert guarded.get("/yoloapi/model-info").status_code == 401
+    assert guarded.get("/yoloapi/model-info", headers={API_KEY_HEADER: NEW_KEY}).status_code == 200
+    monkeypatch.delenv("API_KEYS")
+    open_app = create_app(DetectionService(detection_settings, core), core, load_in_background=False)
+    assert open_app.test_client().get("/yoloapi/model-info").status_code == 200, "no key needed by default"
+
+
 @pytest.fixture(scope="module")
 def guarded_client(detection_settings):
     core = CoreSettings(max_upload_mb=1.0, max_pixels=4_000_000, cors_origins="https://app.example.com")

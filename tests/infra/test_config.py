@@ -32,7 +32,7 @@ def _with(changes: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def test_repository_settings_file_is_valid_and_keeps_the_original_defaults() -> None:
+def test_repository_settings_file_is_the_valid_demo_profile() -> None:
     settings = load_settings(environ={})
     assert settings.cluster_name == "objdepth-cluster"
     assert settings.aws_region == "us-east-1"
