@@ -21,6 +21,10 @@ def test_stack_matches_the_snapshot(stack: Synthesized, snapshot_json) -> None:
     assert stack.doc == snapshot_json
 
 
+def test_production_stack_matches_the_snapshot(full_stack: Synthesized, snapshot_json) -> None:
+    assert full_stack.doc == snapshot_json
+
+
 def test_synthesized_stack_holds_no_machine_specific_path(any_stack: Synthesized) -> None:
     """The JSON is what `make synth` writes (backend included), so a local path would show here."""
     assert "backend" in any_stack.doc["terraform"]
