@@ -41,12 +41,14 @@ def key_policy(partition: str, account_id: str) -> str:
                 "Resource": "*",
             },
             {
+                # As in AWS's documented key policy for alarm topics: no condition, since not every
+                # publisher passes a source account to KMS, and a denied alarm fails silently. Who may
+                # publish is decided by the topic's own policy below.
                 "Sid": "AlarmsAndEventsPublishToTheTopic",
                 "Effect": "Allow",
                 "Principal": {"Service": list(PUBLISHERS)},
                 "Action": list(PUBLISHER_KEY_ACTIONS),
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
         ]
     )
