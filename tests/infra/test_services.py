@@ -112,6 +112,23 @@ def test_public_apis_read_their_keys_from_ssm_and_allow_the_configured_origins(
     assert "api-keys" not in json.dumps(full_stack.doc.get("data", {})), "the value is never read into state"
 
 
+def test_the_page_gets_the_api_keys_only_when_the_apis_check_them(
+    stack: Synthesized, full_stack: Synthesized
+) -> None:
+    assert "API_KEYS" not in {s["name"] for s in _container(stack, UI)["secrets"]}
+    secrets = {s["name"]: s["valueFrom"] for s in _container(full_stack, UI)["secrets"]}
+    assert secrets["API_KEYS"].endswith(":parameter/objdepth/api-keys")
+    ui_execution = full_stack.one("aws_iam_role", name="objdepth-cluster-ui-execution")
+    (reads,) = [
+        st
+        for p in full_stack.resources("aws_iam_role_policy")
+        if full_stack.resolve(p["role"]) is ui_execution
+        for st in json.loads(p["policy"])["Statement"]
+        if st["Action"] == ["ssm:GetParameters"]
+    ]
+    assert secrets["API_KEYS"] in reads["Resource"]
+
+
 def test_ui_calls_the_apis_inside_the_vpc_through_service_connect(any_stack: Synthesized) -> None:
     env = _env(_container(any_stack, UI))
     assert env["DETECTION_API_URL"] == "http://detection:5001/yoloapi"
