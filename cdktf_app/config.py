@@ -1,9 +1,11 @@
 """The deployment's settings: one typed, validated object loaded from ``settings.toml``.
 
-The file keeps the variable names and defaults of the original ``terraform.tfvars`` and documents each
-one; this module only states their types and limits. Three environment variables override the file:
-``IMAGE_TAG`` (all three images; ``make deploy`` sets it to the commit SHA), ``AWS_REGION`` and
-``AWS_ACCOUNT_ID``. Container ports, path prefixes and health paths are not settings: they come from
+The file documents each setting; this module only states their types and limits. A profile
+(``profile = "demo"`` or ``"production"``, or ``OBJDEPTH_PROFILE``) lays ``profiles/<name>.toml`` over the
+file. Three environment variables override it: ``IMAGE_TAG`` (all three images; ``make deploy`` sets it to
+the commit SHA), ``AWS_REGION`` and ``AWS_ACCOUNT_ID``. Facts only AWS knows (the account, the last
+published image tag) are filled in by ``cdktf_app.resolve`` before synth. Container ports, path
+prefixes and health paths are not settings: they come from
 ``apis/routes.py``. Secrets are never settings either; the Streamlit cookie secret is read by ECS from
 the SSM parameter named by ``cookie_secret_parameter``.
 """
@@ -32,6 +34,9 @@ from pydantic import (
 from apis.routes import SERVICES, by_name
 
 DEFAULT_SETTINGS_FILE = Path(__file__).with_name("settings.toml")
+PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES = ("demo", "production")
+PROFILE_ENV = "OBJDEPTH_PROFILE"
 
 # Environment variable -> setting it overrides.
 ENV_OVERRIDES = {"IMAGE_TAG": "image_tag", "AWS_REGION": "aws_region", "AWS_ACCOUNT_ID": "aws_account_id"}
@@ -39,6 +44,14 @@ ENV_OVERRIDES = {"IMAGE_TAG": "image_tag", "AWS_REGION": "aws_region", "AWS_ACCO
 # Least memory (MiB) a container needs to load its model and answer a request; below it the task is
 # killed for memory while starting, so synth refuses such a setting.
 MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
+
+# What ECS Service Connect's proxy container needs inside each task on top of the app's container
+# (AWS suggests 256 CPU units and 64 MiB for Fargate; on EC2 CPU units are shares, so 128 are kept).
+PROXY_CPU_UNITS = 128
+PROXY_MEMORY_MIB = 64
+
+# The production profile keeps at least this many logs days (the issue's review asked for 30).
+PRODUCTION_MIN_LOG_DAYS = 30
 
 # Retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
@@ -52,6 +65,8 @@ _AWS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 _SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
 
@@ -128,13 +143,15 @@ class ServiceSettings(_Strict):
                 f"container_memory_reservation ({self.container_memory_reservation}) must not exceed "
                 f"container_memory ({self.container_memory})"
             )
-        if self.container_memory > self.task_memory:
+        if self.container_memory + PROXY_MEMORY_MIB > self.task_memory:
             raise ValueError(
-                f"container_memory ({self.container_memory}) must not exceed task_memory ({self.task_memory})"
+                f"container_memory ({self.container_memory}) + {PROXY_MEMORY_MIB} MiB for the Service "
+                f"Connect proxy must not exceed task_memory ({self.task_memory})"
             )
-        if self.container_cpu > self.task_cpu:
+        if self.container_cpu + PROXY_CPU_UNITS > self.task_cpu:
             raise ValueError(
-                f"container_cpu ({self.container_cpu}) must not exceed task_cpu ({self.task_cpu})"
+                f"container_cpu ({self.container_cpu}) + {PROXY_CPU_UNITS} units for the Service Connect "
+                f"proxy must not exceed task_cpu ({self.task_cpu})"
             )
         if not self.min_count <= self.desired_count <= self.max_count:
             raise ValueError(
@@ -147,10 +164,12 @@ class ServiceSettings(_Strict):
 class Settings(_Strict):
     """Everything the stack needs to know, validated; see ``settings.toml`` for what each setting means."""
 
-    # Account and naming
+    # Profile, account and naming
+    profile: Literal["demo", "production"]
     cluster_name: Annotated[str, Field(pattern=_AWS_NAME.pattern, max_length=32)]
     aws_region: str
     aws_account_id: str
+    state_backend: Literal["s3", "local"]
     state_bucket: str
     state_key: str
     # Network
@@ -180,6 +199,7 @@ class Settings(_Strict):
     ssl_policy: str
     alb_idle_timeout: Annotated[int, Field(ge=1, le=4000)]
     alb_deletion_protection: bool
+    alb_access_logs: bool
     alb_access_logs_bucket: str
     deregistration_delay: Annotated[int, Field(ge=0, le=3600)]
     ui_stickiness_duration: Annotated[int, Field(ge=1, le=604800)]
@@ -190,8 +210,16 @@ class Settings(_Strict):
     health_check_matcher: str
     health_check_grace_period: Annotated[int, Field(ge=0, le=2147483647)]
     container_health_check_start_period: Annotated[int, Field(ge=0, le=300)]
+    # Who may reach the APIs
+    public_apis: bool
+    api_keys_parameter: str
+    cors_allowed_origins: list[str]
+    enable_waf: bool
+    waf_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)]
+    service_connect_namespace: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,62}$")]
     # Images
     image_tag: str
+    image_tag_parameter: str
     ecr_image_tag_mutability: Literal["IMMUTABLE", "MUTABLE"]
     ecr_max_image_count: Positive
     ecr_untagged_expiry_days: Positive
@@ -217,8 +245,12 @@ class Settings(_Strict):
         "instance_type": (_INSTANCE_TYPE, "an EC2 instance type such as t3.large", False),
         "certificate_arn": (_ACM_ARN, "an ACM certificate ARN", True),
         "domain_name": (_DOMAIN, "a domain name", True),
-        "image_tag": (_IMAGE_TAG, "an image tag", False),
+        "image_tag": (_IMAGE_TAG, "an image tag", True),
         "cookie_secret_parameter": (_SSM_NAME, "an SSM parameter name starting with /", False),
+        "api_keys_parameter": (_SSM_NAME, "an SSM parameter name starting with /", False),
+        "image_tag_parameter": (_SSM_NAME, "an SSM parameter name starting with /", False),
+        "state_bucket": (_S3_BUCKET, "an S3 bucket name", True),
+        "alb_access_logs_bucket": (_S3_BUCKET, "an S3 bucket name", True),
         "alarm_email": (_EMAIL, "an email address", True),
     }
 
@@ -237,6 +269,14 @@ class Settings(_Strict):
             raise ValueError("give at least two subnets, one per availability zone")
         for cidr in value:
             _subnet(cidr)
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        bad = [origin for origin in value if not _ORIGIN.fullmatch(origin)]
+        if bad:
+            raise ValueError(f"{bad} are not origins such as https://app.example.com (no path, no *)")
         return value
 
     @field_validator("ami_ssm_parameter")
@@ -319,6 +359,8 @@ class Settings(_Strict):
         if len(self.private_subnet_cidrs) != len(self.public_subnet_cidrs):
             raise ValueError("private_subnet_cidrs needs as many subnets as public_subnet_cidrs")
         self._check_subnets_fit()
+        if self.profile == "production":
+            self._check_production()
         for name, service in self.services.items():
             floor = MIN_CONTAINER_MEMORY_MIB[name]
             if service.container_memory < floor:
@@ -327,6 +369,29 @@ class Settings(_Strict):
                     f"{floor} MiB the {name} container needs"
                 )
         return self
+
+    def _check_production(self) -> None:
+        """What the production profile promises; a file that weakens it is refused, naming each point."""
+        problems = []
+        if not self.certificate_arn:
+            problems.append("certificate_arn: production serves HTTPS only; give an ACM certificate")
+        if self.asg_min_size < 2 or len(self.public_subnet_cidrs) < 2:
+            problems.append("asg_min_size: production keeps at least two instances in two zones")
+        for name, service in self.services.items():
+            if service.min_count < 2:
+                problems.append(f"services.{name}.min_count: production runs at least two tasks per service")
+        if self.instance_type.startswith("t"):
+            problems.append(f"instance_type: {self.instance_type} is burstable; production needs steady CPU")
+        if not self.enable_waf:
+            problems.append("enable_waf: production puts a WAF web ACL on the load balancer")
+        if not self.access_logs_enabled:
+            problems.append("alb_access_logs: production keeps the load balancer's access logs")
+        if not self.alb_deletion_protection:
+            problems.append("alb_deletion_protection: production protects the load balancer from deletion")
+        if self.log_retention_days < PRODUCTION_MIN_LOG_DAYS:
+            problems.append(f"log_retention_days: production keeps logs {PRODUCTION_MIN_LOG_DAYS}+ days")
+        if problems:
+            raise ValueError("profile production: " + "; ".join(problems))
 
     def _check_subnets_fit(self) -> None:
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
@@ -339,6 +404,26 @@ class Settings(_Strict):
         for (name_a, a), (name_b, b) in itertools.combinations(named, 2):
             if ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)):
                 raise ValueError(f"{name_a}/{name_b}: {a} overlaps {b}")
+
+    @property
+    def waf_enabled(self) -> bool:
+        """A WAF web ACL guards the load balancer: asked for, or implied by public API routes."""
+        return self.enable_waf or self.public_apis
+
+    @property
+    def access_logs_enabled(self) -> bool:
+        """The load balancer writes access logs (``alb_access_logs_bucket``, or a bucket the stack makes)."""
+        return self.alb_access_logs or bool(self.alb_access_logs_bucket)
+
+    @property
+    def state_bucket_name(self) -> str:
+        """The S3 bucket of the Terraform state: ``state_bucket``, else one named after account and region.
+
+        Empty when neither ``state_bucket`` nor the account id is known (``cdktf_app.resolve`` asks AWS).
+        """
+        if self.state_bucket or not self.aws_account_id:
+            return self.state_bucket
+        return f"{self.cluster_name}-tfstate-{self.aws_account_id}-{self.aws_region}"[:63].rstrip("-.")
 
     @property
     def https_enabled(self) -> bool:
@@ -361,6 +446,22 @@ class Settings(_Strict):
         """The image tag the service runs: its own ``image_tag`` if set, else the global one."""
         return self.services[service].image_tag or self.image_tag
 
+    def unresolved(self) -> list[str]:
+        """What synth still lacks, each with how to supply it; empty when the stack can be built."""
+        missing = []
+        untagged = [name for name in self.services if not self.image_tag_for(name)]
+        if untagged:
+            missing.append(
+                f"image_tag: no tag for {', '.join(untagged)}; run `make deploy` once (it records the tag it "
+                f"pushed in the SSM parameter {self.image_tag_parameter}), or set IMAGE_TAG=<a pushed tag>"
+            )
+        if self.state_backend == "s3" and not self.state_bucket_name:
+            missing.append(
+                "state_bucket: the S3 state bucket is named after the account; set AWS_ACCOUNT_ID, sign in "
+                'to AWS, or set state_bucket (state_backend = "local" for a throwaway synth)'
+            )
+        return missing
+
 
 def load_settings(
     path: Path | str = DEFAULT_SETTINGS_FILE, environ: Mapping[str, str] | None = None
@@ -379,8 +480,8 @@ def load_settings(
 
 
 def settings_from_dict(raw: dict[str, Any], environ: Mapping[str, str], source: str = "settings") -> Settings:
-    """Validate ``raw`` (the parsed settings file) after applying the environment overrides."""
-    raw = dict(raw)
+    """Validate ``raw`` (the parsed settings file) after the profile and the environment overrides."""
+    raw = with_profile(raw, environ.get(PROFILE_ENV, "").strip())
     from_env: dict[str, str] = {}
     for variable, setting in ENV_OVERRIDES.items():
         value = environ.get(variable, "").strip()
@@ -397,6 +498,26 @@ def settings_from_dict(raw: dict[str, Any], environ: Mapping[str, str], source: 
         return Settings.model_validate(raw)
     except ValidationError as err:
         raise SettingsError(_describe(err, from_env, source)) from None
+
+
+def with_profile(raw: dict[str, Any], override: str = "") -> dict[str, Any]:
+    """``raw`` with its profile's file (``profiles/<profile>.toml``) laid over it, tables merged."""
+    profile = override or raw.get("profile", "demo")
+    if profile not in PROFILES:
+        raise SettingsError(f"profile: {profile!r} is not one of {PROFILES}")
+    path = PROFILES_DIR / f"{profile}.toml"
+    overlay = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return _merged({**raw, "profile": profile}, overlay)
+
+
+def _merged(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _describe(err: ValidationError, from_env: Mapping[str, str], source: str) -> str:

@@ -1,6 +1,7 @@
 """The ``objdepth`` stack: composes the constructs, wires them together and declares the outputs.
 
-The outputs' names are a contract: ``make deploy`` reads them.
+The outputs' names are a contract: ``make deploy`` reads them, and the ones named after the original
+Terraform's outputs keep its meaning (see docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -8,22 +9,30 @@ from __future__ import annotations
 from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import (
     Construct,
+    LocalBackend,
     S3Backend,
     TerraformOutput,
     TerraformStack,
     data_aws_caller_identity,
     provider,
 )
-from cdktf_app.config import Settings
+from cdktf_app.config import Settings, SettingsError
+from cdktf_app.constructs.alert_topic import AlertTopic
 from cdktf_app.constructs.cluster import Cluster
 from cdktf_app.constructs.ecr import ImageRepository
 from cdktf_app.constructs.load_balancer import LoadBalancer
 from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
 from cdktf_app.constructs.network import Network
-from cdktf_app.constructs.service import EcsService, ServiceWiring
+from cdktf_app.constructs.service import EcsService, ServiceWiring, internal_url
+from cdktf_app.constructs.waf import WebAcl
 
 STACK_NAME = "objdepth"
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
+API_KEYS_ENV = "API_KEYS"
+# Terraform 1.10 brought the S3 backend's native lock file (use_lockfile); import blocks need 1.5.
+REQUIRED_TERRAFORM = ">= 1.10.0"
+# The local backend's state file, relative to cdktf.out/stacks/objdepth/: the repository root.
+LOCAL_STATE_PATH = "../../../terraform.objdepth.tfstate"
 
 
 def api_url_variable(route: ServiceRoute) -> str:
@@ -34,14 +43,13 @@ def api_url_variable(route: ServiceRoute) -> str:
 def service_environment(route: ServiceRoute, settings: Settings, base_url: str) -> dict[str, str]:
     """Plain environment of one service's container (no secrets).
 
-    The APIs get their path prefix and server sizing; the UI gets each API's base URL. The UI's server
-    calls the APIs through the load balancer's public URL: with a certificate that is
-    ``https://<domain_name>/<prefix>``, which the certificate covers and the HTTP→HTTPS redirect never
-    touches (a redirected POST would arrive as a GET).
+    The APIs get their path prefix, server sizing and the browser origins CORS allows (the configured
+    ones, else only the platform's own URL); the UI gets each API's base URL inside the VPC
+    (``http://detection:5001/yoloapi``, answered through ECS Service Connect, never the internet).
     """
     service = settings.services[route.name]
     if route.is_default_route:
-        urls = {api_url_variable(api): f"{base_url}{api.path_prefix}" for api in SERVICES if api is not route}
+        urls = {api_url_variable(api): internal_url(api) for api in SERVICES if api is not route}
         return {**urls, "LOG_LEVEL": service.log_level}
     return {
         "PATH_PREFIX": route.path_prefix,
@@ -49,7 +57,22 @@ def service_environment(route: ServiceRoute, settings: Settings, base_url: str) 
         "GUNICORN_WORKERS": str(service.gunicorn_workers),
         "GUNICORN_THREADS": str(service.gunicorn_threads),
         "DEVICE": "cpu",
+        "CORS_ORIGINS": ",".join(settings.cors_allowed_origins) or base_url,
     }
+
+
+def service_secrets(route: ServiceRoute, settings: Settings, parameter_arn) -> dict[str, str]:
+    """Environment variable -> SSM parameter ARN, read by ECS at task start (never stored in clear).
+
+    The UI signs its cookies with the cookie secret. With ``public_apis`` every API checks API keys and
+    the UI sends the first of them, so all three read the keys parameter.
+    """
+    secrets = (
+        {COOKIE_SECRET_ENV: parameter_arn(settings.cookie_secret_parameter)} if route.is_default_route else {}
+    )
+    if settings.public_apis:
+        secrets[API_KEYS_ENV] = parameter_arn(settings.api_keys_parameter)
+    return secrets
 
 
 class ObjDepthStack(TerraformStack):
@@ -61,6 +84,9 @@ class ObjDepthStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
         super().__init__(scope, id_)
+        missing = settings.unresolved()
+        if missing:
+            raise SettingsError("cannot synthesize yet:\n  " + "\n  ".join(missing))
         provider.AwsProvider(
             self,
             "aws",
@@ -72,16 +98,8 @@ class ObjDepthStack(TerraformStack):
                 )
             ],
         )
-        if settings.state_bucket:
-            S3Backend(
-                self,
-                bucket=settings.state_bucket,
-                key=settings.state_key,
-                region=settings.aws_region,
-                encrypt=True,
-            )
-            # S3-native state locking (Terraform >= 1.10); this cdktf release has no argument for it.
-            self.add_override("terraform.backend.s3.use_lockfile", True)
+        self._backend(settings)
+        identity = data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
 
         self.network = Network(self, "network", settings)
         self.repositories = {
@@ -90,7 +108,19 @@ class ObjDepthStack(TerraformStack):
             )
             for route in SERVICES
         }
-        self.load_balancer = LoadBalancer(self, "load-balancer", settings=settings, network=self.network)
+        self.load_balancer = LoadBalancer(
+            self, "load-balancer", settings=settings, network=self.network, account_id=identity.account_id
+        )
+        self.web_acl = None
+        if settings.waf_enabled:
+            self.web_acl = WebAcl(
+                self,
+                "waf",
+                name=settings.cluster_name,
+                alb_arn=self.load_balancer.alb.arn,
+                rate_limit=settings.waf_rate_limit,
+                log_retention_days=settings.log_retention_days,
+            )
         self.cluster = Cluster(
             self,
             "cluster",
@@ -98,66 +128,107 @@ class ObjDepthStack(TerraformStack):
             network=self.network,
             alb_security_group_id=self.load_balancer.security_group.id,
         )
-        identity = data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
-        cookie_secret_arn = (
-            f"arn:{settings.partition}:ssm:{settings.aws_region}:{identity.account_id}"
-            f":parameter{settings.cookie_secret_parameter}"
-        )
-        self.services = {
-            route.name: EcsService(
+
+        def parameter_arn(name: str) -> str:
+            return f"arn:{settings.partition}:ssm:{settings.aws_region}:{identity.account_id}:parameter{name}"
+
+        self.services: dict[str, EcsService] = {}
+        # The APIs first: the web page's Service Connect client needs their endpoints to exist.
+        for route in sorted(SERVICES, key=lambda r: r.is_default_route):
+            self.services[route.name] = EcsService(
                 self,
                 f"service-{route.name}",
                 route=route,
                 settings=settings,
-                wiring=self._wiring(route, settings, cookie_secret_arn),
+                wiring=self._wiring(route, settings, service_secrets(route, settings, parameter_arn)),
             )
-            for route in SERVICES
-        }
+        self.alerts = AlertTopic(
+            self,
+            "alerts",
+            name=f"{settings.cluster_name}-alarms",
+            partition=settings.partition,
+            account_id=identity.account_id,
+            email=settings.alarm_email,
+            service_arns=[service.service.id for service in self.services.values()],
+        )
         self.monitoring = Monitoring(
             self,
             "monitoring",
             settings=settings,
+            topic_arn=self.alerts.topic.arn,
             alb_arn_suffix=self.load_balancer.alb.arn_suffix,
             services={
-                name: MonitoredService(
-                    target_group_arn_suffix=self.load_balancer.target_groups[name].arn_suffix,
-                    ecs_service_name=service.service.name,
-                    response_time_alarm_seconds=settings.services[name].response_time_alarm_seconds,
+                route.name: MonitoredService(
+                    target_group_arn_suffix=self._target_group_attribute(route, "arn_suffix"),
+                    ecs_service_name=self.services[route.name].service.name,
+                    response_time_alarm_seconds=settings.services[route.name].response_time_alarm_seconds,
+                    discovery_name=route.name,
+                    min_tasks=settings.services[route.name].min_count,
                 )
-                for name, service in self.services.items()
+                for route in SERVICES
             },
         )
-        self._outputs()
+        self._outputs(settings)
 
-    def _wiring(self, route: ServiceRoute, settings: Settings, cookie_secret_arn: str) -> ServiceWiring:
+    def _backend(self, settings: Settings) -> None:
+        """Remote state in S3 (versioned, encrypted, locked; ``make deploy`` makes the bucket) or local."""
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+        if settings.state_backend == "local":
+            LocalBackend(self, path=LOCAL_STATE_PATH)
+            return
+        S3Backend(
+            self,
+            bucket=settings.state_bucket_name,
+            key=settings.state_key,
+            region=settings.aws_region,
+            encrypt=True,
+        )
+        # S3-native state locking (Terraform >= 1.10); this cdktf release has no argument for it.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
+
+    def _target_group_attribute(self, route: ServiceRoute, attribute: str) -> str:
+        """An attribute of the service's target group; "" when the service is not behind the load balancer."""
+        group = self.load_balancer.target_groups.get(route.name)
+        return getattr(group, attribute) if group is not None else ""
+
+    def _wiring(self, route: ServiceRoute, settings: Settings, secrets: dict[str, str]) -> ServiceWiring:
         repository = self.repositories[route.name].repository
-        target_group = self.load_balancer.target_groups[route.name]
+        suffix = self._target_group_attribute(route, "arn_suffix")
         return ServiceWiring(
             cluster_arn=self.cluster.cluster.arn,
             cluster_name=self.cluster.cluster.name,
             capacity_provider_name=self.cluster.capacity_provider.name,
             repository_url=repository.repository_url,
             repository_arn=repository.arn,
-            target_group_arn=target_group.arn,
-            request_count_label=f"{self.load_balancer.alb.arn_suffix}/{target_group.arn_suffix}",
+            namespace_arn=self.cluster.namespace.arn,
+            target_group_arn=self._target_group_attribute(route, "arn"),
+            request_count_label=f"{self.load_balancer.alb.arn_suffix}/{suffix}" if suffix else "",
             environment=service_environment(route, settings, self.load_balancer.base_url),
-            secrets={COOKIE_SECRET_ENV: cookie_secret_arn} if route.is_default_route else {},
-            # A target group must be attached to a listener before a service can register in it.
+            secrets=secrets,
+            # A target group must be attached to a listener before a service can register in it; the web
+            # page's client can only resolve the APIs once their services exist.
             depends_on=[
                 self.cluster.capacity_providers,
                 self.load_balancer.listener,
                 *self.load_balancer.rules,
+                *([s.service for s in self.services.values()] if route.is_default_route else []),
             ],
         )
 
-    def _outputs(self) -> None:
+    def _outputs(self, settings: Settings) -> None:
         base_url = self.load_balancer.base_url
-        by_name = {route.name: route for route in SERVICES}
+        apis = {route.name: route for route in SERVICES if not route.is_default_route}
+
+        def api_url(name: str) -> str:
+            return f"{base_url}{apis[name].path_prefix}" if settings.public_apis else internal_url(apis[name])
+
+        where = "public, behind API keys" if settings.public_apis else "inside the VPC only (Service Connect)"
         outputs = {
             "alb_dns_name": (self.load_balancer.alb.dns_name, "DNS name of the load balancer"),
             "ui_url": (f"{base_url}/", "The web UI"),
-            "detection_api_url": (f"{base_url}{by_name['detection'].path_prefix}", "Detection API base URL"),
-            "depth_api_url": (f"{base_url}{by_name['depth'].path_prefix}", "Depth API base URL"),
+            "detection_api_url": (api_url("detection"), f"Detection API base URL ({where})"),
+            "depth_api_url": (api_url("depth"), f"Depth API base URL ({where})"),
+            "public_apis": (settings.public_apis, "Whether the load balancer routes the API prefixes"),
             "ecs_cluster_name": (self.cluster.cluster.name, "ECS cluster"),
             "ecs_service_names": (
                 {name: s.service.name for name, s in self.services.items()},
@@ -170,6 +241,37 @@ class ObjDepthStack(TerraformStack):
             "ecr_repository_urls": (
                 {name: r.repository.repository_url for name, r in self.repositories.items()},
                 "ECR repository URL per service",
+            ),
+            "alarm_topic_arn": (self.alerts.topic.arn, "SNS topic every alarm and failed deployment goes to"),
+            # The original Terraform's outputs, where their resource exists here.
+            "region": (settings.aws_region, "AWS region of the deployment"),
+            "vpc_id": (self.network.vpc.id, "VPC"),
+            "public_subnet_ids": (self.network.public_subnet_ids, "Public subnets (load balancer)"),
+            "private_subnet_ids": (
+                self.network.private_subnet_ids,
+                "Private subnets (instances); empty if none",
+            ),
+            "alb_security_group_id": (
+                self.load_balancer.security_group.id,
+                "Security group of the load balancer",
+            ),
+            "ecs_security_group_id": (
+                self.cluster.security_group.id,
+                "Security group of the container instances",
+            ),
+            "ecs_instance_role_name": (
+                self.cluster.instance_role.role.name,
+                "IAM role of the container instances",
+            ),
+            "ecs_instance_role_arn": (self.cluster.instance_role.role.arn, "ARN of that role"),
+            "alb_name": (self.load_balancer.alb.name, "Name of the load balancer"),
+            "alb_zone_id": (
+                self.load_balancer.alb.zone_id,
+                "Route 53 zone id of the load balancer (alias records)",
+            ),
+            "target_group_arns": (
+                {name: group.arn for name, group in self.load_balancer.target_groups.items()},
+                "Target group ARN per service behind the load balancer",
             ),
         }
         for output_id, (value, description) in outputs.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import boto3
 
-from delivery import ecr, images, pipeline
+from delivery import ecr, images, pipeline, secrets
 from delivery.engine import describe_missing_engine, detect_engine
 from delivery.stack import STACK_NAME
 from delivery.steps import DeliveryError
@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("deploy", help="build, push and deploy to AWS, then smoke-test it (make deploy)")
+
+    record = commands.add_parser("record-tag", help="record a pushed image tag in SSM for later synths")
+    record.add_argument("--tag", required=True, help="the tag all three images were pushed under")
 
     destroy = commands.add_parser("destroy", help="delete the deployment and its images (make destroy)")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -119,6 +122,19 @@ def confirm_destroy(read: Callable[[str], str] = input, *, interactive: bool | N
     return True
 
 
+def record_tag_command(args: argparse.Namespace, session: boto3.Session | None = None) -> int:
+    """Record ``--tag`` in the SSM parameter synth reads when no tag is given (CodeBuild, after a push)."""
+    from cdktf_app.config import SettingsError, load_settings
+
+    try:
+        parameter = load_settings().image_tag_parameter
+    except SettingsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    secrets.record_image_tag((session or aws_session()).client("ssm"), parameter, args.tag)
+    return 0
+
+
 def aws_session() -> boto3.Session:
     """A boto3 session; ``AWS_REGION`` (which the stack reads too) wins over the profile's region."""
     return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
@@ -133,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return push_command(args)
     if args.command == "deploy":
         return pipeline.deploy(pipeline.Deployment(aws_session(), timing=pipeline.Timing.from_env()))
+    if args.command == "record-tag":
+        return record_tag_command(args)
     if not args.yes and not confirm_destroy():
         return 1
     deployment = pipeline.Deployment(aws_session(), check=pipeline.destroy_checks)

@@ -15,7 +15,9 @@ from typing import TextIO
 
 import boto3
 
-from delivery import ecr, ecs_wait, images, prerequisites, secrets, smoke
+from apis.routes import SERVICES
+from cdktf_app.config import Settings, load_settings
+from delivery import ecr, ecs_wait, images, prerequisites, secrets, smoke, state
 from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
 from delivery.stack import Stack, find_tools
 from delivery.steps import DeliveryError, Step, run_steps
@@ -59,6 +61,7 @@ class Deployment:
     engine_factory: Callable[[], ContainerEngine] = _default_engine
     stack_factory: Callable[[dict[str, str], Path], Stack] = lambda env, root: Stack(find_tools(), env, root)
     repositories: images.RepositorySettings = field(default_factory=images.repository_settings)
+    settings: Settings = field(default_factory=load_settings)
     cookie_secret: str = field(default_factory=secrets.cookie_secret_parameter)
     identity: prerequisites.AwsIdentity | None = None
     outputs: dict[str, object] = field(default_factory=dict)
@@ -84,9 +87,35 @@ class Deployment:
             self._client("ecr"), self.repository_names, tag_mutability=self.repositories.tag_mutability
         )
 
-    def ensure_cookie_secret(self) -> None:
-        """Create the UI's cookie secret in SSM if it does not exist (the stack only reads it)."""
-        secrets.ensure_secret_parameter(self._client("ssm"), self.cookie_secret)
+    @property
+    def state_bucket(self) -> str:
+        """The Terraform state bucket: ``state_bucket``, else named after the account and region."""
+        identity = self._identity()
+        update = {"aws_account_id": identity.account_id, "aws_region": identity.region}
+        return self.settings.model_copy(update=update).state_bucket_name
+
+    def ensure_state_bucket(self) -> None:
+        """Create the S3 bucket of the Terraform state if it is missing (a local backend needs none)."""
+        if self.settings.state_backend != "s3":
+            print("      state_backend = local: the state stays in terraform.objdepth.tfstate", flush=True)
+            return
+        state.ensure_state_bucket(self._client("s3"), self.state_bucket, self._identity().region)
+
+    def ensure_secrets(self) -> None:
+        """Create the UI's cookie secret (and with ``public_apis`` the API keys) if missing."""
+        ssm = self._client("ssm")
+        secrets.ensure_secret_parameter(ssm, self.cookie_secret)
+        if self.settings.public_apis:
+            name = self.settings.api_keys_parameter
+            if secrets.ensure_secret_parameter(ssm, name, "API keys of the objdepth APIs, comma-separated"):
+                print(
+                    f"      read the key with: aws ssm get-parameter --with-decryption --name {name}",
+                    flush=True,
+                )
+
+    def record_image_tag(self) -> None:
+        """Record the tag now running in SSM, so that a bare `cdktf deploy` later deploys the same images."""
+        secrets.record_image_tag(self._client("ssm"), self.settings.image_tag_parameter, self.tag)
 
     def build_and_push(self) -> None:
         """Log in to ECR, build the images not yet pushed with this tag, and push them.
@@ -127,9 +156,11 @@ class Deployment:
         )
 
     def smoke_test(self) -> None:
-        """UI health and both API health routes through the load balancer."""
+        """UI health through the load balancer, and the API health routes when they are public."""
+        public = self.outputs.get("public_apis") is True
         smoke.smoke_test(
             str(self._output("ui_url")),
+            routes=SERVICES if public else [route for route in SERVICES if route.is_default_route],
             timeout_s=self.timing.smoke_timeout_s,
             poll_s=self.timing.smoke_poll_s,
         )
@@ -138,9 +169,11 @@ class Deployment:
         """``cdktf destroy`` (or terraform destroy)."""
         self._stack().destroy()
 
-    def delete_cookie_secret(self) -> None:
-        """Delete the UI's cookie secret from SSM."""
-        secrets.delete_secret_parameter(self._client("ssm"), self.cookie_secret)
+    def delete_parameters(self) -> None:
+        """Delete the UI's cookie secret, the API keys and the recorded image tag from SSM."""
+        ssm = self._client("ssm")
+        for name in (self.cookie_secret, self.settings.api_keys_parameter, self.settings.image_tag_parameter):
+            secrets.delete_secret_parameter(ssm, name)
 
     def delete_repositories(self) -> None:
         """Delete the three ECR repositories and their images (Terraform then finds them gone)."""
@@ -153,10 +186,13 @@ class Deployment:
             self._clients[service] = self.session.client(service)
         return self._clients[service]
 
-    def _stack(self) -> Stack:
-        identity = self.identity
-        if identity is None:
+    def _identity(self) -> prerequisites.AwsIdentity:
+        if self.identity is None:
             raise DeliveryError("prerequisites were not checked")
+        return self.identity
+
+    def _stack(self) -> Stack:
+        identity = self._identity()
         env = {
             "IMAGE_TAG": self.tag,
             "AWS_REGION": identity.region,
@@ -199,8 +235,9 @@ def deploy(deployment: Deployment) -> int:
     d = deployment
     steps = [
         Step("Check prerequisites", d.check_prerequisites, NOTHING_CREATED),
+        Step("Ensure the Terraform state bucket (S3)", d.ensure_state_bucket, NOTHING_CREATED),
         Step("Ensure ECR repositories", d.ensure_repositories, NOTHING_CREATED_BUT_REPOSITORIES),
-        Step("Ensure the UI cookie secret in SSM", d.ensure_cookie_secret, NOTHING_CREATED_BUT_REPOSITORIES),
+        Step("Ensure the secrets in SSM", d.ensure_secrets, NOTHING_CREATED_BUT_REPOSITORIES),
         Step(
             f"Build and push images (tag {d.tag})", d.build_and_push, "The running deployment is unchanged."
         ),
@@ -216,6 +253,7 @@ def deploy(deployment: Deployment) -> int:
             + ROLL_BACK,
         ),
         Step("Smoke-test the load balancer", d.smoke_test, ROLL_BACK),
+        Step("Record the deployed image tag in SSM", d.record_image_tag, "The deployment itself is done."),
     ]
     if not run_steps(steps, d.out, retry_hint="fix the cause above, then run `make deploy` again"):
         return 1
@@ -240,11 +278,13 @@ def destroy(deployment: Deployment) -> int:
             d.destroy_stack,
             "Terraform deleted what it could; what remains is still in its state.",
         ),
-        Step("Delete the UI cookie secret from SSM", d.delete_cookie_secret),
+        Step("Delete the secrets and the image tag record from SSM", d.delete_parameters),
     ]
     ok = run_steps(steps, d.out, retry_hint="fix the cause above, then run `make destroy` again")
     if ok:
         print("\nEverything is deleted.", file=d.out, flush=True)
+        if d.settings.state_backend == "s3":
+            print(state.removal_advice(d.state_bucket), file=d.out, flush=True)
     return 0 if ok else 1
 
 

@@ -106,7 +106,7 @@ def check_stack_tools(tools: StackTools) -> Check:
         "cdktf / terraform",
         False,
         "neither terraform nor tofu is on PATH" + ("" if tools.cdktf else " (nor the cdktf CLI)"),
-        "install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install) or OpenTofu; "
+        "install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) or OpenTofu >= 1.10; "
         "optionally `npm install -g cdktf-cli@0.21`",
     )
 

@@ -160,6 +160,9 @@ class ApiClient:
     def __init__(self, settings: UiSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._session = session or requests.Session()
+        api_key = settings.api_keys.replace("\n", ",").split(",")[0].strip()
+        if api_key:
+            self._session.headers["X-API-Key"] = api_key
         self._urls = {Service.DETECTION: settings.detection_api_url, Service.DEPTH: settings.depth_api_url}
 
     def url(self, service: Service) -> str:

@@ -46,6 +46,11 @@ class UiSettings(BaseSettings):
     depth_timeout_s: float = _seconds(
         60.0, "UI_DEPTH_TIMEOUT_S", "to wait for a depth answer (the slow model)"
     )
+    api_keys: str = Field(
+        default="",
+        validation_alias="API_KEYS",
+        description="The APIs' keys when they check them (public_apis on AWS); the page sends the first.",
+    )
     demo: bool = Field(
         default=False,
         validation_alias="OBJDEPTH_DEMO",

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, 
 from flask_cors import CORS
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from apis.core import auth
 from apis.core.errors import ErrorCode, register_error_handlers
 from apis.core.logs import configure_logging
 from apis.core.metrics import ApiMetrics
@@ -53,6 +54,7 @@ def create_app(
     CORS(app, origins=settings.cors_origin_list, expose_headers=["X-Request-ID", "Retry-After"])
     register_error_handlers(app)
     _register_request_logging(app, metrics)
+    auth.init_app(app, health_paths=("/health", f"{prefix}/health"))
 
     for blueprint in (_common_blueprint(), service.blueprint()):
         app.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ from cdktf_app.cdk import (
     iam_instance_profile,
     launch_template,
     security_group,
+    service_discovery_http_namespace,
 )
 from cdktf_app.config import Settings
 from cdktf_app.constructs.iam import ServiceRole
@@ -51,8 +52,13 @@ class Cluster(Construct):
     accept only the dynamic port range from the load balancer (plus SSH when both a key pair and an
     allowed CIDR are set). Managed scaling grows and shrinks the group to fit the tasks.
 
-    Attributes: ``cluster``; ``capacity_provider``; ``capacity_providers`` (the cluster association,
-    which services must depend on); ``security_group``; ``auto_scaling_group``.
+    The services find each other through ECS Service Connect in a Cloud Map HTTP namespace (the web page's
+    server calls the APIs that way, inside the VPC); its proxies talk between instances on the dynamic
+    port range, which the instances' group allows from itself.
+
+    Attributes: ``cluster``; ``namespace`` (Cloud Map, for Service Connect); ``capacity_provider``;
+    ``capacity_providers`` (the cluster association, which services must depend on); ``security_group``;
+    ``auto_scaling_group``; ``instance_role``.
     """
 
     def __init__(
@@ -60,11 +66,18 @@ class Cluster(Construct):
     ) -> None:
         super().__init__(scope, id_)
         name = settings.cluster_name
+        self.namespace = service_discovery_http_namespace.ServiceDiscoveryHttpNamespace(
+            self,
+            "namespace",
+            name=settings.service_connect_namespace,
+            description=f"{name}: services reach each other by name (ECS Service Connect)",
+        )
         self.cluster = ecs_cluster.EcsCluster(
             self,
             "cluster",
             name=name,
             setting=[ecs_cluster.EcsClusterSetting(name="containerInsights", value="enabled")],
+            service_connect_defaults={"namespace": self.namespace.arn},
         )
         self.security_group = self._security_group(settings, network, alb_security_group_id)
         template = self._launch_template(settings, network)
@@ -148,8 +161,19 @@ class Cluster(Construct):
             peer_group_id=group.id,
             outbound=True,
         )
-        # Outbound: HTTPS for ECR, ECS, SSM, CloudWatch; HTTP(S) for the UI's server-side calls to the
-        # platform's public URL and for OS package mirrors. DNS and NTP use link-local VPC services.
+        # Service Connect: a client task's proxy reaches a server task's proxy on its dynamic host port.
+        for rule_id, outbound in (("between-instances", False), ("to-instances", True)):
+            allow_tcp(
+                self,
+                rule_id,
+                security_group_id=group.id,
+                ports=DYNAMIC_PORTS,
+                description="Service Connect proxies between tasks",
+                peer_group_id=group.id,
+                outbound=outbound,
+            )
+        # Outbound: HTTPS for ECR, ECS, SSM, CloudWatch; HTTP(S) for OS package mirrors. DNS and NTP use
+        # link-local VPC services.
         for port in (80, 443):
             allow_tcp(
                 self,
@@ -184,6 +208,7 @@ class Cluster(Construct):
                 f"arn:{settings.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
             ],
         )
+        self.instance_role = role
         profile = iam_instance_profile.IamInstanceProfile(
             self, "instance-profile", name=f"{name}-instance", role=role.role.name
         )

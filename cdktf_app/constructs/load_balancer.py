@@ -1,6 +1,13 @@
-"""The Application Load Balancer: listeners, a target group per service, path rules from the routes table."""
+"""The Application Load Balancer: listeners, target groups and path rules from the routes table.
+
+The public listener serves the web page. The API prefixes are routed only with ``public_apis``, and even
+then never their operational paths (``OPS_PATHS``: metrics, API docs, OpenAPI description), which are
+answered 404 by the load balancer itself.
+"""
 
 from __future__ import annotations
+
+import json
 
 from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import (
@@ -13,11 +20,21 @@ from cdktf_app.cdk import (
     security_group,
 )
 from cdktf_app.config import Settings
+from cdktf_app.constructs.access_logs import AccessLogBucket
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.security import ANYWHERE, allow_tcp
 
-# Listener rule priorities: the API prefixes in the order of the routes table, 10 apart.
+# Listener rule priorities: the API prefixes in the order of the routes table, 10 apart; the rule closing
+# an API's operational paths comes just before its forwarding rule.
 RULE_PRIORITY_STEP = 10
+# Paths under an API prefix the internet never reaches (operators read them inside the VPC).
+OPS_PATHS = ("/metrics", "/docs", "/docs/*", "/openapi.json")
+NOT_ROUTED = json.dumps({"success": False, "error": "not found", "code": "not_found"})
+
+
+def routed_services(settings: Settings) -> list[ServiceRoute]:
+    """The services the public listener forwards to: the web page, and the APIs with ``public_apis``."""
+    return [route for route in SERVICES if route.is_default_route or settings.public_apis]
 
 
 class LoadBalancer(Construct):
@@ -25,17 +42,31 @@ class LoadBalancer(Construct):
 
     Without a certificate it serves HTTP only. With ``certificate_arn`` it serves HTTPS and the HTTP
     listener answers every request with a permanent redirect to HTTPS. The default action of the
-    serving listener forwards to the UI; each API prefix forwards to its API.
+    serving listener forwards to the UI; with ``public_apis`` each API prefix forwards to its API.
 
-    Attributes: ``alb``; ``security_group``; ``target_groups`` (service name -> target group);
+    Attributes: ``alb``; ``security_group``; ``target_groups`` (service name -> target group, for the
+    routed services only); ``access_logs`` (the bucket the stack made, or ``None``);
     ``listener`` (the one carrying the rules); ``rules`` (listener rules, for ``depends_on``);
     ``base_url`` (how browsers, API clients and the UI's server reach the platform).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, network: Network) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, settings: Settings, network: Network, account_id: str
+    ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
         self.security_group = self._security_group(network)
+        self.access_logs = None
+        logs_bucket, depends_on = settings.alb_access_logs_bucket, []
+        if settings.access_logs_enabled and not logs_bucket:
+            self.access_logs = AccessLogBucket(
+                self,
+                "access-logs",
+                name_prefix=f"{settings.cluster_name}-alb-logs-",
+                account_id=account_id,
+                retention_days=max(settings.log_retention_days, 30),
+            )
+            logs_bucket, depends_on = self.access_logs.bucket.id, [self.access_logs.policy]
         self.alb = lb.Lb(
             self,
             "alb",
@@ -48,17 +79,23 @@ class LoadBalancer(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=settings.alb_deletion_protection,
             access_logs=(
-                {"bucket": settings.alb_access_logs_bucket, "prefix": settings.cluster_name, "enabled": True}
-                if settings.alb_access_logs_bucket
+                {
+                    "bucket": logs_bucket,
+                    "prefix": self.access_logs.prefix if self.access_logs else settings.cluster_name,
+                    "enabled": True,
+                }
+                if logs_bucket
                 else None
             ),
+            depends_on=depends_on or None,
         )
-        self.target_groups = {route.name: self._target_group(route, network) for route in SERVICES}
+        routed = routed_services(settings)
+        self.target_groups = {route.name: self._target_group(route, network) for route in routed}
         self.listener = self._listeners()
-        self.rules = [
-            self._rule(route, priority=RULE_PRIORITY_STEP * (index + 1))
-            for index, route in enumerate(r for r in SERVICES if not r.is_default_route)
-        ]
+        self.rules = []
+        for index, route in enumerate(r for r in routed if not r.is_default_route):
+            priority = RULE_PRIORITY_STEP * (index + 1)
+            self.rules += [self._closed_rule(route, priority - 1), self._rule(route, priority)]
         self.base_url = self._base_url()
         if settings.hosted_zone_id:
             route53_record.Route53Record(
@@ -170,24 +207,39 @@ class LoadBalancer(Construct):
         return self.target_groups[default.name]
 
     def _rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
+        """Forward the prefix, bare too (so /yoloapi reaches the API and its 404, not the UI)."""
+        forward = lb_listener_rule.LbListenerRuleAction(
+            type="forward", target_group_arn=self.target_groups[route.name].arn
+        )
+        return self._path_rule(
+            f"rule-{route.name}", priority, [route.path_prefix, route.path_pattern], forward
+        )
+
+    def _closed_rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
+        """Answer the API's operational paths with a 404 before its forwarding rule sees them."""
+        not_found = lb_listener_rule.LbListenerRuleAction(
+            type="fixed-response",
+            fixed_response=lb_listener_rule.LbListenerRuleActionFixedResponse(
+                content_type="application/json", message_body=NOT_ROUTED, status_code="404"
+            ),
+        )
+        paths = [f"{route.path_prefix}{path}" for path in OPS_PATHS]
+        return self._path_rule(f"closed-{route.name}", priority, paths, not_found)
+
+    def _path_rule(
+        self, id_: str, priority: int, paths: list[str], action: lb_listener_rule.LbListenerRuleAction
+    ) -> lb_listener_rule.LbListenerRule:
         return lb_listener_rule.LbListenerRule(
             self,
-            f"rule-{route.name}",
+            id_,
             listener_arn=self.listener.arn,
             priority=priority,
-            # The bare prefix too, so /yoloapi reaches the API (and its 404) rather than the UI.
             condition=[
                 lb_listener_rule.LbListenerRuleCondition(
-                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(
-                        values=[route.path_prefix, route.path_pattern]
-                    )
+                    path_pattern=lb_listener_rule.LbListenerRuleConditionPathPattern(values=paths)
                 )
             ],
-            action=[
-                lb_listener_rule.LbListenerRuleAction(
-                    type="forward", target_group_arn=self.target_groups[route.name].arn
-                )
-            ],
+            action=[action],
         )
 
     def _base_url(self) -> str:

@@ -1,7 +1,9 @@
-"""CloudWatch alarms to an SNS topic: load balancer errors, unhealthy targets, latency, service CPU/memory.
+"""CloudWatch alarms to the alert topic: load balancer errors, unhealthy targets, latency, CPU/memory.
 
-Alarms only notify. Scaling is done by service target tracking and ECS managed scaling, not by alarms
-(the original drove the auto scaling group from cluster-wide alarms).
+Services behind the load balancer are watched through its target group metrics; services reached only
+inside the VPC through the Service Connect metrics ECS publishes (same names, ``AWS/ECS``) and Container
+Insights' running task count. Alarms only notify. Scaling is done by service target tracking and ECS
+managed scaling, not by alarms (the original drove the auto scaling group from cluster-wide alarms).
 """
 
 from __future__ import annotations
@@ -9,21 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf_app.cdk import Construct, cloudwatch_metric_alarm, sns_topic, sns_topic_subscription
+from cdktf_app.cdk import Construct, cloudwatch_metric_alarm
 from cdktf_app.config import Settings
 
 
 @dataclass(frozen=True)
 class MonitoredService:
-    """The names CloudWatch knows one service by."""
+    """The names CloudWatch knows one service by; ``target_group_arn_suffix`` is "" off the load balancer."""
 
     target_group_arn_suffix: str
     ecs_service_name: str
     response_time_alarm_seconds: float
+    discovery_name: str = ""
+    min_tasks: int = 1
 
 
 class Monitoring(Construct):
-    """The alarm topic and every alarm. Attributes: ``topic``, ``alarms`` (alarm id -> alarm)."""
+    """Every alarm, each notifying ``topic_arn``. Attributes: ``alarms`` (alarm id -> alarm)."""
 
     def __init__(
         self,
@@ -31,18 +35,13 @@ class Monitoring(Construct):
         id_: str,
         *,
         settings: Settings,
+        topic_arn: str,
         alb_arn_suffix: str,
         services: Mapping[str, MonitoredService],
     ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
-        self.topic = sns_topic.SnsTopic(
-            self, "topic", name=f"{settings.cluster_name}-alarms", kms_master_key_id="alias/aws/sns"
-        )
-        if settings.alarm_email:
-            sns_topic_subscription.SnsTopicSubscription(
-                self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=settings.alarm_email
-            )
+        self._topic_arn = topic_arn
         self.alarms: dict[str, cloudwatch_metric_alarm.CloudwatchMetricAlarm] = {}
         alb = {"LoadBalancer": alb_arn_suffix}
         self._alarm(
@@ -55,9 +54,15 @@ class Monitoring(Construct):
             threshold=settings.alb_5xx_alarm_threshold,
         )
         for name, service in services.items():
-            target = {**alb, "TargetGroup": service.target_group_arn_suffix}
             ecs = {"ClusterName": settings.cluster_name, "ServiceName": service.ecs_service_name}
-            for suffix, metric, statistic, threshold, what in (
+            if service.target_group_arn_suffix:
+                namespace, traffic = (
+                    "AWS/ApplicationELB",
+                    {**alb, "TargetGroup": service.target_group_arn_suffix},
+                )
+            else:
+                namespace, traffic = "AWS/ECS", {**ecs, "DiscoveryName": service.discovery_name}
+            watched = [
                 (
                     "target-5xx",
                     "HTTPCode_Target_5XX_Count",
@@ -65,7 +70,6 @@ class Monitoring(Construct):
                     settings.alb_5xx_alarm_threshold,
                     "5xx answers",
                 ),
-                ("unhealthy-hosts", "UnHealthyHostCount", "Maximum", 0, "a target fails its health check"),
                 (
                     "response-time",
                     "TargetResponseTime",
@@ -73,16 +77,32 @@ class Monitoring(Construct):
                     service.response_time_alarm_seconds,
                     "slow",
                 ),
-            ):
+            ]
+            if service.target_group_arn_suffix:
+                watched.append(
+                    ("unhealthy-hosts", "UnHealthyHostCount", "Maximum", 0, "a target fails its health check")
+                )
+            for suffix, metric, statistic, threshold, what in watched:
                 self._alarm(
                     f"{name}-{suffix}",
                     f"{name}: {what} ({metric} above {threshold})",
-                    namespace="AWS/ApplicationELB",
+                    namespace=namespace,
                     metric=metric,
-                    dimensions=target,
+                    dimensions=traffic,
                     statistic=statistic,
                     threshold=threshold,
                 )
+            self._alarm(
+                f"{name}-tasks-missing",
+                f"{name}: fewer than {service.min_tasks} tasks running",
+                namespace="ECS/ContainerInsights",
+                metric="RunningTaskCount",
+                dimensions=ecs,
+                statistic="Minimum",
+                threshold=service.min_tasks,
+                comparison="LessThanThreshold",
+                missing="breaching",
+            )
             for metric, threshold in (
                 ("CPUUtilization", settings.cpu_alarm_threshold),
                 ("MemoryUtilization", settings.memory_alarm_threshold),
@@ -107,6 +127,8 @@ class Monitoring(Construct):
         dimensions: Mapping[str, str],
         statistic: str,
         threshold: float,
+        comparison: str = "GreaterThanThreshold",
+        missing: str = "notBreaching",
     ) -> None:
         settings = self._settings
         self.alarms[id_] = cloudwatch_metric_alarm.CloudwatchMetricAlarm(
@@ -118,12 +140,12 @@ class Monitoring(Construct):
             metric_name=metric,
             dimensions=dict(dimensions),
             statistic=statistic,
-            comparison_operator="GreaterThanThreshold",
+            comparison_operator=comparison,
             threshold=threshold,
             period=settings.alarm_period,
             evaluation_periods=settings.alarm_evaluation_periods,
-            # No requests means no errors and no latency to worry about.
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            # No requests means no errors and no latency to worry about; no task count means no task.
+            treat_missing_data=missing,
+            alarm_actions=[self._topic_arn],
+            ok_actions=[self._topic_arn],
         )

@@ -26,7 +26,8 @@ class Network(Construct):
     """The VPC the load balancer and container instances live in.
 
     Attributes: ``vpc``; ``public_subnet_ids`` (the load balancer's subnets); ``instance_subnet_ids``
-    (private subnets when ``enable_private_subnets``, else the public ones); ``flow_log_group`` or ``None``.
+    (private subnets when ``enable_private_subnets``, else the public ones); ``private_subnet_ids`` (empty
+    without them); ``flow_log_group`` or ``None``.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -51,6 +52,7 @@ class Network(Construct):
         self._route_table("public", public, gateway_id=gateway.id)
         self.public_subnet_ids = [s.id for s in public]
         self.instance_subnet_ids = self.public_subnet_ids
+        self.private_subnet_ids: list[str] = []
 
         if settings.enable_private_subnets:
             private = self._subnets("private", settings.private_subnet_cidrs, zones)
@@ -66,7 +68,7 @@ class Network(Construct):
                 tags={"Name": f"{name}-nat"},
             )
             self._route_table("private", private, nat_gateway_id=nat.id)
-            self.instance_subnet_ids = [s.id for s in private]
+            self.private_subnet_ids = self.instance_subnet_ids = [s.id for s in private]
 
         self.flow_log_group = None
         if settings.enable_flow_logs:

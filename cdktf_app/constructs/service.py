@@ -1,8 +1,11 @@
-"""One ECS service on EC2 behind the load balancer (used once per entry of ``apis/routes.py``).
+"""One ECS service on EC2 (used once per entry of ``apis/routes.py``).
 
 Each service gets its own log group, execution role (pull its image, write its logs, read its
 secrets), empty task role (the apps call no AWS API), bridge-mode task definition with a dynamic
-host port and a container health check, the service itself, and target-tracking auto scaling.
+host port and a container health check, the service itself in ECS Service Connect (the APIs offer
+themselves by name, the web page is a client), and target-tracking auto scaling. A service joins a
+load balancer target group only when the wiring names one (the web page always; the APIs only
+with ``public_apis``).
 """
 
 from __future__ import annotations
@@ -39,9 +42,12 @@ class ServiceWiring:
     capacity_provider_name: str
     repository_url: str
     repository_arn: str
-    target_group_arn: str
+    # Cloud Map namespace of ECS Service Connect.
+    namespace_arn: str = ""
+    # "" when the service is reached only inside the VPC.
+    target_group_arn: str = ""
     # "<alb arn suffix>/<target group arn suffix>", the label of the ALB requests-per-target metric.
-    request_count_label: str
+    request_count_label: str = ""
     environment: Mapping[str, str] = field(default_factory=dict)
     # Environment variable -> SSM parameter ARN; ECS reads them at task start.
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -71,7 +77,16 @@ def container_definition(
         "memory": service.container_memory,
         "memoryReservation": service.container_memory_reservation,
         # hostPort 0: Docker picks a free port from the dynamic range, so tasks share an instance.
-        "portMappings": [{"containerPort": route.port, "hostPort": 0, "protocol": "tcp"}],
+        # The name is what Service Connect publishes the port under.
+        "portMappings": [
+            {
+                "name": route.name,
+                "containerPort": route.port,
+                "hostPort": 0,
+                "protocol": "tcp",
+                "appProtocol": "http",
+            }
+        ],
         "environment": [{"name": k, "value": v} for k, v in sorted(wiring.environment.items())],
         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(wiring.secrets.items())],
         "readonlyRootFilesystem": service.readonly_root_filesystem,
@@ -99,6 +114,29 @@ def container_definition(
             {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
         ]
     return definition
+
+
+def service_connect(
+    route: ServiceRoute, namespace_arn: str
+) -> ecs_service.EcsServiceServiceConnectConfiguration:
+    """Service Connect: an API offers its port as ``http://<name>:<port>``; the web page only calls."""
+    offered = [
+        ecs_service.EcsServiceServiceConnectConfigurationService(
+            port_name=route.name,
+            discovery_name=route.name,
+            client_alias=ecs_service.EcsServiceServiceConnectConfigurationServiceClientAlias(
+                port=route.port, dns_name=route.name
+            ),
+        )
+    ]
+    return ecs_service.EcsServiceServiceConnectConfiguration(
+        enabled=True, namespace=namespace_arn, service=None if route.is_default_route else offered
+    )
+
+
+def internal_url(route: ServiceRoute) -> str:
+    """How a task in the namespace reaches an API: ``http://detection:5001/yoloapi``."""
+    return f"http://{route.name}:{route.port}{route.path_prefix}"
 
 
 class EcsService(Construct):
@@ -153,14 +191,19 @@ class EcsService(Construct):
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
-            health_check_grace_period_seconds=settings.health_check_grace_period,
+            health_check_grace_period_seconds=settings.health_check_grace_period
+            if wiring.target_group_arn
+            else None,
             load_balancer=[
                 ecs_service.EcsServiceLoadBalancer(
                     target_group_arn=wiring.target_group_arn,
                     container_name=service.container_name,
                     container_port=route.port,
                 )
-            ],
+            ]
+            if wiring.target_group_arn
+            else None,
+            service_connect_configuration=service_connect(route, wiring.namespace_arn),
             # Spread replicas across zones first, then pack instances by memory to keep their count low.
             ordered_placement_strategy=[
                 ecs_service.EcsServiceOrderedPlacementStrategy(
@@ -208,10 +251,13 @@ class EcsService(Construct):
             min_capacity=service.min_count,
             max_capacity=service.max_count,
         )
-        metrics = {
-            "cpu": ("ECSServiceAverageCPUUtilization", service.cpu_target_value, None),
-            "requests": ("ALBRequestCountPerTarget", service.requests_per_target, wiring.request_count_label),
-        }
+        metrics = {"cpu": ("ECSServiceAverageCPUUtilization", service.cpu_target_value, None)}
+        if wiring.request_count_label:
+            metrics["requests"] = (
+                "ALBRequestCountPerTarget",
+                service.requests_per_target,
+                wiring.request_count_label,
+            )
         for key, (metric, value, label) in metrics.items():
             appautoscaling_policy.AppautoscalingPolicy(
                 self,

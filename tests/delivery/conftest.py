@@ -95,8 +95,14 @@ def _fresh_regions(moto_url, _botocore_session) -> Iterator[str]:
     return cycle()
 
 
+@pytest.fixture(scope="session")
+def _boto3_session(_botocore_session) -> boto3.Session:
+    """One boto3 session over it: each new one would register S3's client customisations again."""
+    return boto3.Session(botocore_session=_botocore_session)
+
+
 @pytest.fixture
-def aws(moto_url, _botocore_session, _fresh_regions, monkeypatch, tmp_path) -> boto3.Session:
+def aws(moto_url, _boto3_session, _fresh_regions, monkeypatch, tmp_path) -> boto3.Session:
     """A boto3 session whose every client talks to moto, in a region no other test has used."""
     region = next(_fresh_regions)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCOUNT_ID", "IMAGE_TAG"):
@@ -109,7 +115,8 @@ def aws(moto_url, _botocore_session, _fresh_regions, monkeypatch, tmp_path) -> b
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    return boto3.Session(botocore_session=_botocore_session)
+    assert _boto3_session.region_name == region, "the session reads the region from the environment"
+    return _boto3_session
 
 
 @pytest.fixture

@@ -19,9 +19,13 @@ def test_structure():
     assert SPEC["artifacts"]["files"] == ["image-tags.json"]
 
 
-def test_tests_run_before_anything_is_built():
+def test_the_whole_suite_runs_before_anything_is_built():
     pre_build = SPEC["phases"]["pre_build"]["commands"]
-    assert pre_build[0].startswith("make test")
+    assert pre_build[0] == "make test", "the whole suite, checkov and the browser test included"
+    assert not any("test-fast" in c or "not slow" in c for c in COMMANDS)
+    install = SPEC["phases"]["install"]["commands"]
+    assert any("playwright install" in c and "chromium" in c for c in install)
+    assert any("/usr/bin/chromium" in c for c in install), "where tests/ui/test_browser.py looks"
     assert any("aws ecr get-login-password" in c and "--password-stdin" in c for c in pre_build)
 
 
@@ -35,12 +39,33 @@ def test_images_are_tagged_with_the_commit_and_prod_then_pushed():
     assert any("delivery push --manifest image-tags.json" in c for c in post_build)
 
 
+def test_the_pushed_tag_is_recorded_and_deploy_takes_the_make_deploy_path():
+    post_build = SPEC["phases"]["post_build"]["commands"]
+    record = post_build.index('.venv/bin/python -m delivery record-tag --tag "$IMAGE_TAG"')
+    deploy = next(i for i, c in enumerate(post_build) if "python -m delivery deploy" in c)
+    assert record < deploy
+    assert post_build[deploy].startswith('if [ "$DEPLOY" = true ]')
+    assert SPEC["env"]["variables"]["DEPLOY"] == "false", "deploying is opt-in"
+    install = "\n".join(SPEC["phases"]["install"]["commands"])
+    assert "sha256sum -c" in install and SPEC["env"]["variables"]["TERRAFORM_VERSION"].startswith("1.1")
+
+
+def test_record_tag_writes_the_parameter_synth_reads(aws, capsys):
+    import argparse
+
+    from delivery import cli
+
+    assert cli.record_tag_command(argparse.Namespace(tag="0123456789ab"), session=aws) == 0
+    assert aws.client("ssm").get_parameter(Name="/objdepth/image-tag")["Parameter"]["Value"] == "0123456789ab"
+
+
 def test_every_make_target_it_names_exists():
     makefile = (ROOT / "Makefile").read_text()
-    targets = {t for c in COMMANDS for t in re.findall(r"\bmake ([a-z][a-z-]*)", c)}
-    assert targets
+    targets = {t for c in COMMANDS for t in re.findall(r"\bmake ([a-z.][a-z./-]*)", c)}
+    assert targets >= {"test", ".venv/.installed"}
     for target in targets:
-        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"make {target} is not in the Makefile"
+        rule = "$(STAMP)" if target == ".venv/.installed" else target
+        assert re.search(rf"^{re.escape(rule)}:", makefile, re.M), f"make {target} is not in the Makefile"
 
 
 def test_every_file_it_names_exists():

@@ -98,7 +98,7 @@ def test_deploy_fails_fast_without_credentials(no_aws):
     )
 
     assert result.returncode == 1
-    assert "[1/7] Check prerequisites" in result.stdout
+    assert "[1/9] Check prerequisites" in result.stdout
     assert "MISSING  AWS credentials: no AWS credentials found" in result.stdout
     assert "FAILED: Check prerequisites" in result.stdout
     assert "Nothing has been created in AWS yet." in result.stdout

@@ -1,7 +1,8 @@
-"""Fixtures of the infrastructure tests: settings, and one synth per settings variant for the session.
+"""Fixtures of the infrastructure tests: settings, and one synth per profile for the session.
 
 Loading the CDK bindings starts a Node.js process and takes ~15 s, so the stack is synthesized once per
-session (never in parallel workers) and every test reads the parsed JSON.
+profile per session (never in parallel workers) and every test reads the parsed JSON: ``stack`` is the
+repository's settings (the demo profile), ``full_stack`` the production profile with every option on.
 """
 
 from __future__ import annotations
@@ -14,31 +15,31 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 from cdktf_app.config import Settings, settings_from_dict
-from tests.infra.helpers import FULL_OPTIONS, Synthesized, raw_settings, synth
+from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
 
 
 @pytest.fixture(scope="session")
 def default_settings() -> Settings:
-    """The repository's settings file with no environment overrides."""
-    return settings_from_dict(raw_settings(), environ={})
+    """The repository's settings file (demo profile) after one deploy: account and image tag known."""
+    return settings_from_dict(raw_settings(), environ=DEPLOYED)
 
 
 @pytest.fixture(scope="session")
 def full_settings() -> Settings:
-    """The settings file with every optional feature on."""
-    return settings_from_dict({**raw_settings(), **FULL_OPTIONS}, environ={})
+    """The production profile with every optional feature on."""
+    return settings_from_dict({**raw_settings(), **FULL_OPTIONS}, environ=DEPLOYED)
 
 
 @pytest.fixture(scope="session")
-def stack(default_settings: Settings) -> Synthesized:
-    """The stack as ``make synth`` builds it from the repository's settings."""
-    return Synthesized(default_settings, synth(default_settings))
+def stack(default_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The demo stack as ``make synth`` writes it."""
+    return Synthesized(default_settings, synth(default_settings, tmp_path_factory.mktemp("demo")))
 
 
 @pytest.fixture(scope="session")
-def full_stack(full_settings: Settings) -> Synthesized:
-    """The stack with every optional feature on."""
-    return Synthesized(full_settings, synth(full_settings))
+def full_stack(full_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The production stack with every optional feature on, as ``make synth`` writes it."""
+    return Synthesized(full_settings, synth(full_settings, tmp_path_factory.mktemp("production")))
 
 
 @pytest.fixture(params=["default", "full"])

@@ -6,13 +6,20 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cdktf_app.config import DEFAULT_SETTINGS_FILE, Settings
 
-# Every optional feature switched on: certificate, DNS record, private subnets with NAT, SSH, email,
-# remote state, account guard, access logs, pinned zones.
+# What synth needs from AWS or `make deploy` (the account, a published image tag), given up front.
+DEPLOYED = {"AWS_ACCOUNT_ID": "123456789012", "IMAGE_TAG": "0123456789ab"}
+
+# The production profile with every optional feature switched on: public APIs, certificate, DNS record,
+# SSH, email, an explicit state bucket, pinned zones (the access-log bucket is made by the stack).
 FULL_OPTIONS: dict[str, Any] = {
+    "profile": "production",
+    "public_apis": True,
+    "cors_allowed_origins": ["https://app.example.com"],
     "aws_region": "eu-west-1",
     "aws_account_id": "123456789012",
     "state_bucket": "objdepth-state",
@@ -23,7 +30,6 @@ FULL_OPTIONS: dict[str, Any] = {
     "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     "domain_name": "objdepth.example.com",
     "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
-    "alb_access_logs_bucket": "objdepth-alb-logs",
     "alarm_email": "ops@example.com",
 }
 
@@ -76,9 +82,12 @@ class Synthesized:
         return [json.loads(p["policy"]) for p in self.resources("aws_iam_role_policy")]
 
 
-def synth(settings: Settings) -> str:
-    """The stack synthesized from ``settings`` with ``Testing.synth`` (no backend path, snapshot-safe)."""
-    from cdktf_app.cdk import Testing
+def synth(settings: Settings, outdir: Path) -> str:
+    """``cdk.tf.json`` as ``make synth`` writes it (backend included, unlike ``Testing.synth``)."""
+    from cdktf_app.cdk import App
     from cdktf_app.stack import STACK_NAME, ObjDepthStack
 
-    return Testing.synth(ObjDepthStack(Testing.app(), STACK_NAME, settings))
+    app = App(outdir=str(outdir))
+    ObjDepthStack(app, STACK_NAME, settings)
+    app.synth()
+    return (outdir / "stacks" / STACK_NAME / "cdk.tf.json").read_text(encoding="utf-8")

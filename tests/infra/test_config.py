@@ -15,7 +15,9 @@ from cdktf_app.config import (
     load_settings,
     settings_from_dict,
 )
-from tests.infra.helpers import raw_settings
+from tests.infra.helpers import DEPLOYED, raw_settings
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c"
 
 
 def _with(changes: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def _with(changes: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def test_repository_settings_file_is_valid_and_keeps_the_original_defaults() -> None:
+def test_repository_settings_file_is_the_valid_demo_profile() -> None:
     settings = load_settings(environ={})
     assert settings.cluster_name == "objdepth-cluster"
     assert settings.aws_region == "us-east-1"
@@ -69,8 +71,81 @@ def test_environment_overrides_region_account_and_every_image_tag() -> None:
 def test_per_service_tag_applies_without_image_tag_override() -> None:
     settings = settings_from_dict(_with({"services.depth.image_tag": "pinned"}), environ={"AWS_REGION": ""})
     assert settings.image_tag_for("depth") == "pinned"
-    assert settings.image_tag_for("detection") == settings.image_tag == "latest"
+    assert settings.image_tag_for("detection") == settings.image_tag == "", "no moving default such as latest"
     assert settings.aws_region == "us-east-1", "an empty variable is no override"
+
+
+def test_synth_without_a_tag_or_an_account_says_how_to_get_them() -> None:
+    missing = settings_from_dict(raw_settings(), environ={}).unresolved()
+    assert len(missing) == 2
+    assert "run `make deploy` once" in missing[0] and "/objdepth/image-tag" in missing[0]
+    assert "AWS_ACCOUNT_ID" in missing[1]
+    assert settings_from_dict(raw_settings(), environ=DEPLOYED).unresolved() == []
+
+
+def test_state_bucket_is_named_after_account_and_region_unless_given() -> None:
+    settings = settings_from_dict(raw_settings(), environ=DEPLOYED)
+    assert settings.state_backend == "s3"
+    assert settings.state_bucket_name == "objdepth-cluster-tfstate-123456789012-us-east-1"
+    assert settings_from_dict(_with({"state_bucket": "mine"}), environ={}).state_bucket_name == "mine"
+
+
+def test_production_profile_lays_its_file_over_the_settings() -> None:
+    raw = _with({"certificate_arn": CERTIFICATE, "domain_name": "objdepth.example.com"})
+    settings = settings_from_dict(raw, environ={"OBJDEPTH_PROFILE": "production"})
+    assert settings.profile == "production"
+    assert settings.instance_type == "c6i.xlarge" and settings.asg_min_size == 2
+    assert {name: s.min_count for name, s in settings.services.items()} == {
+        "detection": 2,
+        "depth": 2,
+        "ui": 2,
+    }
+    assert settings.services["depth"].image_name == "depthanythingflask/api", (
+        "tables are merged, not replaced"
+    )
+    assert settings.waf_enabled and settings.access_logs_enabled and settings.alb_deletion_protection
+    assert settings.https_enabled and settings.log_retention_days >= 30 and settings.enable_private_subnets
+    demo = settings_from_dict(raw, environ={})
+    assert (demo.profile, demo.instance_type, demo.asg_min_size) == ("demo", "t3.large", 1)
+
+
+PRODUCTION = {"profile": "production", "certificate_arn": CERTIFICATE, "domain_name": "objdepth.example.com"}
+
+
+@pytest.mark.parametrize(
+    ("weakened", "named"),
+    [
+        ({"certificate_arn": "", "domain_name": ""}, "certificate_arn: production serves HTTPS only"),
+        ({"instance_type": "t3.xlarge"}, "instance_type: t3.xlarge is burstable"),
+        ({"services.depth.min_count": 1, "services.depth.desired_count": 1}, "services.depth.min_count"),
+    ],
+    ids=["http", "burstable", "one-task"],
+)
+def test_production_refuses_what_breaks_its_promises(
+    weakened: dict[str, Any], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile file wins over settings.toml: here its values are merged in by hand, then weakened."""
+    import tomllib
+
+    from cdktf_app import config
+
+    overlay = tomllib.loads((config.PROFILES_DIR / "production.toml").read_text(encoding="utf-8"))
+    monkeypatch.setattr(config, "PROFILES_DIR", tmp_path)  # no profile file to lay over
+    raw = config._merged({**raw_settings(), **PRODUCTION}, overlay)
+    for path, value in weakened.items():
+        *parents, last = path.split(".")
+        table = raw
+        for key in parents:
+            table = table[key]
+        table[last] = value
+    with pytest.raises(SettingsError) as caught:
+        settings_from_dict(raw, environ={})
+    assert named in str(caught.value)
+
+
+def test_unknown_profile_is_refused() -> None:
+    with pytest.raises(SettingsError, match="profile: 'staging'"):
+        settings_from_dict(raw_settings(), environ={"OBJDEPTH_PROFILE": "staging"})
 
 
 def test_original_container_port_is_accepted_when_it_matches_the_routes_table() -> None:
@@ -120,6 +195,12 @@ INVALID = {
     "email": ({"alarm_email": "nobody"}, "alarm_email"),
     "zones-region": ({"availability_zones": ["us-west-2a", "us-west-2b"]}, "availability_zones"),
     "hard-coded-ami": ({"ami_ssm_parameter": "ami-0123456789abcdef0"}, "ami_ssm_parameter"),
+    "no-proxy-room": ({"services.ui.task_memory": 512}, "Service Connect proxy"),
+    "cors-wildcard": ({"cors_allowed_origins": ["*"]}, "cors_allowed_origins"),
+    "cors-path": ({"cors_allowed_origins": ["https://a.example.com/app"]}, "cors_allowed_origins"),
+    "waf-rate": ({"waf_rate_limit": 5}, "waf_rate_limit"),
+    "keys-parameter": ({"api_keys_parameter": "keys"}, "api_keys_parameter"),
+    "state-backend": ({"state_backend": "consul"}, "state_backend"),
 }
 
 

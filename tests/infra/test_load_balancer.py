@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import Testing
-from tests.infra.helpers import Synthesized
+from cdktf_app.config import settings_from_dict
+from tests.infra.helpers import DEPLOYED, Synthesized, raw_settings
 
 Testing.__test__ = False
 
@@ -30,16 +33,42 @@ def test_internet_facing_alb_with_websocket_idle_timeout(any_stack: Synthesized)
     assert {any_stack.resolve(s)["tags"]["Tier"] for s in alb["subnets"]} == {"public"}
 
 
-def test_access_logs_only_when_a_bucket_is_given(stack: Synthesized, full_stack: Synthesized) -> None:
+def test_access_logs_go_to_a_private_versioned_bucket_in_production(
+    stack: Synthesized, full_stack: Synthesized
+) -> None:
     assert "access_logs" not in stack.resources("aws_lb")[0]
-    logs = full_stack.resources("aws_lb")[0]["access_logs"]
-    assert logs == {"bucket": "objdepth-alb-logs", "enabled": True, "prefix": "objdepth-cluster"}
+    assert stack.resources("aws_s3_bucket") == []
+    alb = full_stack.resources("aws_lb")[0]
+    logs = alb["access_logs"]
+    bucket = full_stack.resolve(logs["bucket"])
+    assert bucket["bucket_prefix"] == "objdepth-cluster-alb-logs-"
+    assert (logs["enabled"], logs["prefix"]) == (True, "alb")
+    assert any(d.startswith("aws_s3_bucket_policy.") for d in alb["depends_on"]), "policy before the ALB"
+    (block,) = full_stack.resources("aws_s3_bucket_public_access_block")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls"))
+    (versioning,) = full_stack.resources("aws_s3_bucket_versioning")
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
+    (encryption,) = full_stack.resources("aws_s3_bucket_server_side_encryption_configuration")
+    assert encryption["rule"] == [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+    (policy,) = full_stack.resources("aws_s3_bucket_policy")
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+    assert statements["LoadBalancerWritesLogs"]["Resource"].endswith(
+        "/alb/AWSLogs/${data.aws_caller_identity.identity.account_id}/*"
+    )
+    assert alb["enable_deletion_protection"] is True
+
+
+def test_an_existing_access_log_bucket_is_used_as_is() -> None:
+    settings = settings_from_dict({**raw_settings(), "alb_access_logs_bucket": "my-logs"}, environ=DEPLOYED)
+    assert settings.access_logs_enabled and not settings.alb_access_logs
 
 
 @pytest.mark.parametrize("route", SERVICES, ids=lambda r: r.name)
 def test_target_group_health_check_follows_the_routes_table(
-    any_stack: Synthesized, route: ServiceRoute
+    full_stack: Synthesized, route: ServiceRoute
 ) -> None:
+    any_stack = full_stack
     group = _target_group(any_stack, route)
     assert group["protocol"] == "HTTP"
     assert group["target_type"] == "instance"
@@ -50,10 +79,16 @@ def test_target_group_health_check_follows_the_routes_table(
     assert group["deregistration_delay"] == "30"
 
 
-def test_only_the_ui_target_group_is_sticky(stack: Synthesized) -> None:
-    sticky = {route.name: _target_group(stack, route)["stickiness"]["enabled"] for route in SERVICES}
+def test_only_the_ui_target_group_is_sticky(full_stack: Synthesized) -> None:
+    sticky = {route.name: _target_group(full_stack, route)["stickiness"]["enabled"] for route in SERVICES}
     assert sticky == {"detection": False, "depth": False, "ui": True}
-    assert _target_group(stack, UI_ROUTE)["stickiness"]["type"] == "lb_cookie"
+    assert _target_group(full_stack, UI_ROUTE)["stickiness"]["type"] == "lb_cookie"
+
+
+def test_by_default_the_load_balancer_serves_the_page_only(stack: Synthesized) -> None:
+    assert [group["name"] for group in stack.resources("aws_lb_target_group")] == ["webapp-tg"]
+    assert stack.resources("aws_lb_listener_rule") == []
+    assert stack.resources("aws_wafv2_web_acl") == []
 
 
 def test_http_listener_forwards_to_the_ui_without_a_certificate(stack: Synthesized) -> None:
@@ -76,8 +111,11 @@ def test_with_a_certificate_http_redirects_and_https_serves(full_stack: Synthesi
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: r.name)
-def test_api_prefix_rule_forwards_to_its_target_group(any_stack: Synthesized, route: ServiceRoute) -> None:
-    serving = "HTTPS" if any_stack.settings.https_enabled else "HTTP"
+def test_public_api_prefix_rule_forwards_to_its_target_group(
+    full_stack: Synthesized, route: ServiceRoute
+) -> None:
+    any_stack = full_stack
+    serving = "HTTPS"
     (rule,) = [
         r
         for r in any_stack.resources("aws_lb_listener_rule")
@@ -90,11 +128,32 @@ def test_api_prefix_rule_forwards_to_its_target_group(any_stack: Synthesized, ro
     assert any_stack.resolve(action["target_group_arn"]) == _target_group(any_stack, route)
 
 
-def test_rules_cover_exactly_the_api_prefixes_with_distinct_priorities(stack: Synthesized) -> None:
-    rules = stack.resources("aws_lb_listener_rule")
-    patterns = sorted(r["condition"][0]["path_pattern"]["values"][1] for r in rules)
+def test_public_rules_cover_the_api_prefixes_but_never_their_operational_paths(
+    full_stack: Synthesized,
+) -> None:
+    rules = full_stack.resources("aws_lb_listener_rule")
+    forwards = [r for r in rules if r["action"][0]["type"] == "forward"]
+    patterns = sorted(r["condition"][0]["path_pattern"]["values"][1] for r in forwards)
     assert patterns == sorted(route.path_pattern for route in API_ROUTES) == ["/depthapi/*", "/yoloapi/*"]
     assert len({r["priority"] for r in rules}) == len(rules)
+    for route in API_ROUTES:
+        forward = next(
+            r for r in forwards if route.path_pattern in r["condition"][0]["path_pattern"]["values"]
+        )
+        (closed,) = [
+            r
+            for r in rules
+            if r["action"][0]["type"] == "fixed-response"
+            and f"{route.path_prefix}/metrics" in r["condition"][0]["path_pattern"]["values"]
+        ]
+        assert closed["priority"] < forward["priority"], "the closing rule is evaluated first"
+        assert closed["condition"][0]["path_pattern"]["values"] == [
+            f"{route.path_prefix}{path}" for path in ("/metrics", "/docs", "/docs/*", "/openapi.json")
+        ]
+        response = closed["action"][0]["fixed_response"]
+        assert (
+            response["status_code"] == "404" and json.loads(response["message_body"])["code"] == "not_found"
+        )
 
 
 def test_dns_alias_only_with_a_hosted_zone(stack: Synthesized, full_stack: Synthesized) -> None:

@@ -86,11 +86,17 @@ def test_load_balancer_accepts_https_too_with_a_certificate(full_stack: Synthesi
     assert sorted(r["from_port"] for r in rules) == [80, 443]
 
 
-def test_instances_accept_only_the_dynamic_ports_from_the_load_balancer(stack: Synthesized) -> None:
-    (rule,) = _ingress(stack, "objdepth-cluster-instances")
-    assert (rule["from_port"], rule["to_port"]) == DYNAMIC_PORTS == (32768, 65535)
-    assert stack.resolve(rule["referenced_security_group_id"])["name"] == "objdepth-cluster-alb"
-    assert "cidr_ipv4" not in rule
+def test_instances_accept_only_the_dynamic_ports_from_the_load_balancer_and_each_other(
+    stack: Synthesized,
+) -> None:
+    rules = _ingress(stack, "objdepth-cluster-instances")
+    peers = sorted(stack.resolve(rule["referenced_security_group_id"])["name"] for rule in rules)
+    assert peers == ["objdepth-cluster-alb", "objdepth-cluster-instances"], (
+        "the ALB, and Service Connect proxies"
+    )
+    for rule in rules:
+        assert (rule["from_port"], rule["to_port"]) == DYNAMIC_PORTS == (32768, 65535)
+        assert "cidr_ipv4" not in rule
 
 
 def test_load_balancer_egress_goes_only_to_the_instances(any_stack: Synthesized) -> None:

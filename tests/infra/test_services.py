@@ -10,7 +10,7 @@ import pytest
 
 from apis.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
 from cdktf_app.cdk import Testing
-from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, settings_from_dict
+from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, PROXY_CPU_UNITS, PROXY_MEMORY_MIB, settings_from_dict
 from cdktf_app.constructs.service import ServiceWiring, container_definition, health_check_command
 from tests.infra.helpers import Synthesized, raw_settings
 
@@ -37,10 +37,19 @@ def test_bridge_task_with_a_dynamic_host_port_on_the_routes_port(
     assert task["requires_compatibilities"] == ["EC2"]
     assert task["execution_role_arn"] != task["task_role_arn"]
     container = _container(stack, route)
-    assert container["portMappings"] == [{"containerPort": route.port, "hostPort": 0, "protocol": "tcp"}]
+    assert container["portMappings"] == [
+        {
+            "name": route.name,
+            "containerPort": route.port,
+            "hostPort": 0,
+            "protocol": "tcp",
+            "appProtocol": "http",
+        }
+    ]
     assert container["memory"] >= MIN_CONTAINER_MEMORY_MIB[route.name]
-    assert container["memory"] <= int(task["memory"])
-    assert container["image"].endswith(":latest")
+    assert container["memory"] + PROXY_MEMORY_MIB <= int(task["memory"]), "room for the Service Connect proxy"
+    assert container["cpu"] + PROXY_CPU_UNITS <= int(task["cpu"])
+    assert container["image"].endswith(":0123456789ab"), "the tag synth resolved, never a moving one"
     assert container["image"].startswith("${aws_ecr_repository.")
     assert stack.resolve(container["image"].rsplit(":", 1)[0])["name"] == service.image_name
 
@@ -74,35 +83,85 @@ def test_logs_go_to_the_services_log_group(stack: Synthesized, route: ServiceRou
 
 
 @pytest.mark.parametrize("route", [DETECTION, DEPTH], **BY_ID)
-def test_api_environment_carries_prefix_and_server_sizing(stack: Synthesized, route: ServiceRoute) -> None:
+def test_api_environment_carries_prefix_sizing_and_cors_origins(
+    stack: Synthesized, route: ServiceRoute
+) -> None:
     service = stack.settings.services[route.name]
-    assert _env(_container(stack, route)) == {
+    env = _env(_container(stack, route))
+    assert env == {
         "PATH_PREFIX": route.path_prefix,
         "LOG_LEVEL": service.log_level,
         "GUNICORN_WORKERS": str(service.gunicorn_workers),
         "GUNICORN_THREADS": str(service.gunicorn_threads),
         "DEVICE": "cpu",
+        "CORS_ORIGINS": env["CORS_ORIGINS"],
     }
-    assert _container(stack, route)["secrets"] == []
+    assert env["CORS_ORIGINS"].startswith("http://${aws_lb.") and "*" not in env["CORS_ORIGINS"]
+    assert _container(stack, route)["secrets"] == [], "private APIs check no key"
 
 
-def test_ui_calls_the_apis_through_the_load_balancer_over_http(stack: Synthesized) -> None:
-    env = _env(_container(stack, UI))
-    assert env["DETECTION_API_URL"].startswith("http://${aws_lb.")
-    assert env["DETECTION_API_URL"].endswith(".dns_name}/yoloapi")
-    assert env["DEPTH_API_URL"].endswith(".dns_name}/depthapi")
+@pytest.mark.parametrize("route", [DETECTION, DEPTH], **BY_ID)
+def test_public_apis_read_their_keys_from_ssm_and_allow_the_configured_origins(
+    full_stack: Synthesized, route: ServiceRoute
+) -> None:
+    container = _container(full_stack, route)
+    assert _env(container)["CORS_ORIGINS"] == "https://app.example.com"
+    (keys,) = container["secrets"]
+    assert keys["name"] == "API_KEYS" and keys["valueFrom"].endswith(":parameter/objdepth/api-keys")
+    assert "API_KEYS" not in _env(container)
+    assert "api-keys" not in json.dumps(full_stack.doc.get("data", {})), "the value is never read into state"
 
 
-def test_ui_calls_the_apis_over_https_on_the_certificate_domain(full_stack: Synthesized) -> None:
-    """With the redirect on, plain HTTP would be answered 301 and a redirected POST arrives as GET."""
-    env = _env(_container(full_stack, UI))
-    assert env["DETECTION_API_URL"] == "https://objdepth.example.com/yoloapi"
-    assert env["DEPTH_API_URL"] == "https://objdepth.example.com/depthapi"
+def test_the_page_gets_the_api_keys_only_when_the_apis_check_them(
+    stack: Synthesized, full_stack: Synthesized
+) -> None:
+    assert "API_KEYS" not in {s["name"] for s in _container(stack, UI)["secrets"]}
+    secrets = {s["name"]: s["valueFrom"] for s in _container(full_stack, UI)["secrets"]}
+    assert secrets["API_KEYS"].endswith(":parameter/objdepth/api-keys")
+    ui_execution = full_stack.one("aws_iam_role", name="objdepth-cluster-ui-execution")
+    (reads,) = [
+        st
+        for p in full_stack.resources("aws_iam_role_policy")
+        if full_stack.resolve(p["role"]) is ui_execution
+        for st in json.loads(p["policy"])["Statement"]
+        if st["Action"] == ["ssm:GetParameters"]
+    ]
+    assert secrets["API_KEYS"] in reads["Resource"]
+
+
+def test_ui_calls_the_apis_inside_the_vpc_through_service_connect(any_stack: Synthesized) -> None:
+    env = _env(_container(any_stack, UI))
+    assert env["DETECTION_API_URL"] == "http://detection:5001/yoloapi"
+    assert env["DEPTH_API_URL"] == "http://depth:5050/depthapi"
+    services = {s["name"]: s for s in any_stack.resources("aws_ecs_service")}
+    for route in (DETECTION, DEPTH):
+        connect = services[any_stack.settings.services[route.name].service_name][
+            "service_connect_configuration"
+        ]
+        assert connect["enabled"] is True
+        assert connect["service"] == [
+            {
+                "port_name": route.name,
+                "discovery_name": route.name,
+                "client_alias": {"port": route.port, "dns_name": route.name},
+            }
+        ]
+        assert any_stack.resolve(connect["namespace"])["name"] == "objdepth"
+    ui = services["webapp-service"]["service_connect_configuration"]
+    assert ui["enabled"] is True and "service" not in ui, "the page only calls"
+    depends = " ".join(services["webapp-service"]["depends_on"])
+    assert depends.count("aws_ecs_service.") == 2, "the page starts after the APIs it calls"
+
+
+def test_private_apis_are_not_behind_the_load_balancer(stack: Synthesized) -> None:
+    for route in (DETECTION, DEPTH):
+        service = stack.one("aws_ecs_service", name=stack.settings.services[route.name].service_name)
+        assert "load_balancer" not in service and "health_check_grace_period_seconds" not in service
 
 
 def test_ui_cookie_secret_comes_from_ssm_never_from_the_environment(any_stack: Synthesized) -> None:
     container = _container(any_stack, UI)
-    (secret,) = container["secrets"]
+    (secret,) = [s for s in container["secrets"] if s["name"] == "STREAMLIT_SERVER_COOKIE_SECRET"]
     assert secret["name"] == "STREAMLIT_SERVER_COOKIE_SECRET"
     assert secret["valueFrom"].endswith(":parameter/objdepth/streamlit-cookie-secret")
     assert secret["valueFrom"].startswith(
@@ -116,15 +175,12 @@ def test_ui_cookie_secret_comes_from_ssm_never_from_the_environment(any_stack: S
         if p["role"] == ui_execution["name"] or any_stack.resolve(p["role"]) is ui_execution
         for s in json.loads(p["policy"])["Statement"]
     ]
-    assert {
-        "Effect": "Allow",
-        "Action": ["ssm:GetParameters"],
-        "Resource": [secret["valueFrom"]],
-    } in statements
+    (reads,) = [s for s in statements if s["Action"] == ["ssm:GetParameters"]]
+    assert secret["valueFrom"] in reads["Resource"]
 
 
-def test_only_the_ui_may_read_the_cookie_secret(stack: Synthesized) -> None:
-    readers = [p for p in stack.policies() if "ssm:GetParameters" in json.dumps(p)]
+def test_only_the_ui_may_read_the_cookie_secret(any_stack: Synthesized) -> None:
+    readers = [p for p in any_stack.policies() if "streamlit-cookie-secret" in json.dumps(p)]
     assert len(readers) == 1
 
 
@@ -139,7 +195,8 @@ def test_read_only_root_with_a_writable_scratch_volume(stack: Synthesized, route
 
 
 @pytest.mark.parametrize("route", SERVICES, **BY_ID)
-def test_service_wiring(stack: Synthesized, route: ServiceRoute) -> None:
+def test_service_wiring(full_stack: Synthesized, route: ServiceRoute) -> None:
+    stack = full_stack
     settings = stack.settings.services[route.name]
     service = stack.one("aws_ecs_service", name=settings.service_name)
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
@@ -161,7 +218,10 @@ def test_service_wiring(stack: Synthesized, route: ServiceRoute) -> None:
 
 
 @pytest.mark.parametrize("route", SERVICES, **BY_ID)
-def test_service_scales_on_cpu_and_on_requests_per_target(stack: Synthesized, route: ServiceRoute) -> None:
+def test_service_scales_on_cpu_and_on_requests_per_target(
+    full_stack: Synthesized, route: ServiceRoute
+) -> None:
+    stack = full_stack
     settings = stack.settings.services[route.name]
     service = stack.one("aws_ecs_service", name=settings.service_name)
     (target,) = [
@@ -196,8 +256,6 @@ def test_image_tag_override_reaches_every_container() -> None:
         capacity_provider_name="p",
         repository_url="123456789012.dkr.ecr.us-east-1.amazonaws.com/repo",
         repository_arn="r",
-        target_group_arn="t",
-        request_count_label="l",
     )
     images = {container_definition(r, settings, wiring, "g")["image"] for r in SERVICES}
     assert images == {"123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:9c1d2e3"}
