@@ -33,11 +33,12 @@ def many_photos(client: ApiClient, options: dict) -> list[Analysis]:
         st.info("Batch cancelled. Click Analyze all to start again.")
     ran: list[Analysis] = []
     if clicked:
-        cancel_button()
+        cancel = cancel_button()
         progress = st.progress(0.0, text=f"0 of {len(photos)} photos analysed")
         for number, photo in enumerate(photos, start=1):
             ran.append(analyze(client, photo, options, name=f"{number}/{len(photos)} · {photo.name}"))
             progress.progress(number / len(photos), text=f"{number} of {len(photos)} photos analysed")
+        cancel.empty()
         st.session_state.batch = ran
     results: list[Analysis] = st.session_state.get("batch") or []
     if results:

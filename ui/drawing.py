@@ -139,7 +139,7 @@ def draw_labels(
     draw = ImageDraw.Draw(canvas)
     short_side = max(1, min(canvas.size))
     width = max(2, round(short_side / 250))
-    font = ImageFont.load_default(size=max(12, round(short_side / 45)))
+    font = ImageFont.load_default(size=max(12, round(short_side / 30)))
     for index in order:
         label = labels[index]
         faint = selected is not None and index != selected

@@ -78,8 +78,9 @@ def single_photo(client: ApiClient, options: dict) -> Analysis | None:
         st.info("Analysis cancelled. Click Analyze to try again.")
     ran = None
     if photo is not None and (clicked or _cheap_update(shown, photo, options)):
-        cancel_button()
+        cancel = cancel_button()
         ran = shown = st.session_state.analysis = analyze(client, photo, options)
+        cancel.empty()
         st.session_state.analysis_serial = st.session_state.get("analysis_serial", 0) + 1
     if photo is None or shown is None or shown.photo.digest != photo.digest:
         if photo is not None:  # a new photo, shown at once; results of another photo are not
@@ -209,7 +210,7 @@ def show_chart(analysis: Analysis, where, row_count: int) -> None:
             x=alt.X(
                 "closeness:Q",
                 scale=alt.Scale(domain=[0, 1]),
-                title="closeness (0 = farthest, 1 = nearest point of the photo)",
+                title="closeness (0 = farthest, 1 = nearest)",
             ),
             y=alt.Y("object:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
             tooltip=["object", "closeness"],

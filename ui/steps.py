@@ -59,9 +59,14 @@ def run_step(label: str, call: Callable[[WaitListener], T], *, expected_s: float
     return outcome["value"]
 
 
-def cancel_button() -> None:
-    """The button that stops the analysis running below it (see :func:`was_cancelled`)."""
-    st.button("Cancel", key=CANCEL_KEY, help="Stop waiting; the results shown before stay.")
+def cancel_button():
+    """The button that stops the analysis running below it (see :func:`was_cancelled`).
+
+    Returns its place on the page: ``.empty()`` it when the analysis is over.
+    """
+    place = st.empty()
+    place.button("Cancel", key=CANCEL_KEY, help="Stop waiting; the results shown before stay.")
+    return place
 
 
 def was_cancelled() -> bool:
