@@ -153,8 +153,11 @@ def draw_labels(
         text_w, text_h = right - left, bottom - top
         pad = max(2, width)
         tag_top = y1 - text_h - 2 * pad if y1 - text_h - 2 * pad >= 0 else y1  # inside the box at the top
-        draw.rectangle((x1, tag_top, x1 + text_w + 2 * pad, tag_top + text_h + 2 * pad), fill=colour)
-        draw.text((x1 + pad - left, tag_top + pad - top), label.text, fill=(0, 0, 0), font=font)
+        tag_left = max(0, min(x1, canvas.width - text_w - 2 * pad))  # the whole tag inside the picture
+        draw.rectangle(
+            (tag_left, tag_top, tag_left + text_w + 2 * pad, tag_top + text_h + 2 * pad), fill=colour
+        )
+        draw.text((tag_left + pad - left, tag_top + pad - top), label.text, fill=(0, 0, 0), font=font)
     return canvas
 
 

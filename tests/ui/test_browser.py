@@ -131,6 +131,7 @@ def test_a_panorama_is_analysed_without_breaking_the_page(open_page, tmp_path, s
 def test_three_photos_in_one_go_give_a_gallery_and_a_csv_of_every_object(open_page, images_dir):
     page = open_page
     page.get_by_text("Many photos", exact=True).click()
+    page.get_by_text("Up to 20 photos", exact=False).wait_for(timeout=30_000)  # the batch uploader is there
     names = ["bus.jpg", "zidane.jpg", "demo08.jpg"]
     page.locator("input[type=file]").set_input_files([str(images_dir / name) for name in names])
     page.get_by_text("3 photos ready").wait_for(timeout=30_000)
