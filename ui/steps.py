@@ -52,10 +52,11 @@ def run_step(label: str, call: Callable[[WaitListener], T], *, expected_s: float
         worker.join(REDRAW_S)
     elapsed = time.monotonic() - started
     retried = f" · busy, retried {len(notes)}×" if notes else ""
+    slow = f" · longer than the usual {expected_s:g} s" if elapsed > expected_s else ""
     if "error" in outcome:
-        line.markdown(plain(f"{label} · failed after {elapsed:.1f} s{retried}"))
+        line.markdown(plain(f"{label} · failed after {elapsed:.1f} s{retried}{slow}"))
         raise outcome["error"]
-    line.markdown(plain(f"{label} · done in {elapsed:.1f} s{retried}"))
+    line.markdown(plain(f"{label} · done in {elapsed:.1f} s{retried}{slow}"))
     return outcome["value"]
 
 

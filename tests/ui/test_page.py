@@ -116,6 +116,8 @@ def test_depth_down_still_shows_detections_and_says_so(page, dead_url, photo_byt
 def test_slow_depth_times_out_with_a_message(page, silent_url, photo_bytes):
     at = analyze(page(depth_url=silent_url, UI_DEPTH_TIMEOUT_S="1"), photo_bytes["zidane.jpg"], "zidane.jpg")
     assert "did not answer within 1 s" in texts(at.warning)
+    assert "Estimating depth · failed after 1" in texts(at.markdown)
+    assert "longer than the usual 1 s" in texts(at.markdown)
     assert len(at.dataframe[0].value) > 0
 
 
