@@ -150,3 +150,19 @@ def test_three_photos_in_one_go_give_a_gallery_and_a_csv_of_every_object(open_pa
         assert ranks == list(range(1, len(ranks) + 1)) and ranks, name
     assert all(0 <= float(row["closeness"]) <= 1 for row in rows)
     page.screenshot(path=str(ARTIFACTS / "ui-batch.png"), full_page=True)
+
+
+def test_cancel_stops_waiting_at_once_and_keeps_the_photo(open_page, tmp_path):
+    path = tmp_path / "big-40mp.jpg"  # seconds of work for the APIs, even with tiny models
+    path.write_bytes(encode(gradient(8000, 5000), "JPEG", quality=70))
+    page = open_page
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_text(f"{path.name} · click Analyze").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Analyze", exact=True).click()
+    page.get_by_text("Detecting objects ·").first.wait_for(timeout=30_000)
+    clicked = time.monotonic()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_text("Analysis cancelled. Click Analyze to try again.").wait_for(timeout=10_000)
+    assert time.monotonic() - clicked < 5
+    page.get_by_text(f"{path.name} · click Analyze").wait_for(timeout=30_000)  # the photo is still there
+    assert page.get_by_text("Analysis finished", exact=True).count() == 0
