@@ -282,8 +282,9 @@ class ApiClient:
     ) -> dict[str, Any]:
         """POST the image; retried while the API says it is busy and ``budget_s`` allows."""
         deadline = time.monotonic() + budget_s
+        payload = {"files": {"image": (filename, image)}, "data": form}
         while True:
-            response = self._send(service, path, image, filename, form, budget_s)
+            response = self._send(service, f"{self.url(service)}{path}", payload, budget_s)
             pause = _retry_after(response)
             left = deadline - time.monotonic()
             if pause is None or pause >= left:
@@ -306,19 +307,13 @@ class ApiClient:
         raise ApiCallError(service, failure, message, status=status)
 
     def _send(
-        self,
-        service: Service,
-        path: str,
-        image: bytes,
-        filename: str,
-        form: dict[str, str],
-        read_timeout_s: float,
+        self, service: Service, url: str, payload: dict[str, Any], read_timeout_s: float
     ) -> requests.Response:
-        url = f"{self.url(service)}{path}"
+        """One POST of ``payload`` (files and form), with the one retry of a failed connection."""
         timeout = (self.settings.connect_timeout_s, read_timeout_s)
         for attempt in (1, 2):
             try:
-                return self._session.post(url, files={"image": (filename, image)}, data=form, timeout=timeout)
+                return self._session.post(url, **payload, timeout=timeout)
             except requests.ReadTimeout:
                 raise ApiCallError(
                     service,
