@@ -9,13 +9,16 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
 
 from ui.client import ApiCallError, Box, DepthResult, Detection
 from ui.drawing import Label, draw_labels
+
+# The annotated picture (shown and downloaded) is at most this long: 12 megapixels stay as they are.
+ANNOTATED_MAX_SIDE = 4096
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,18 @@ def annotated_picture(analysis: Analysis, selected: int | None = None) -> Image.
     """
     if analysis.detection is None:
         return None
-    return draw_labels(analysis.photo.picture, labels(analysis), selected=selected)
+    picture, drawn = analysis.photo.picture, labels(analysis)
+    scale = ANNOTATED_MAX_SIDE / max(picture.size)
+    if scale < 1:  # a 40-megapixel photo: draw on a smaller copy, boxes scaled to it
+        picture = picture.resize(
+            (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        )
+        drawn = [replace(label, box=_scaled(label.box, scale)) for label in drawn]
+    return draw_labels(picture, drawn, selected=selected)
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    return Box(box.x1 * scale, box.y1 * scale, box.x2 * scale, box.y2 * scale)
 
 
 def result_json(analysis: Analysis) -> str:

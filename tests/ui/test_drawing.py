@@ -32,6 +32,7 @@ from ui.drawing import (
 from ui.report import (
     Analysis,
     Photo,
+    annotated_picture,
     batch_json,
     closeness_by_object,
     labels,
@@ -206,3 +207,15 @@ def test_every_view_and_download_uses_the_one_ranked_order():
     document = json.loads(batch_json([analysis]))
     assert [o["rank"] for o in document["photos"][0]["objects"]] == [1, 2]
     assert json.loads(result_json(analysis))["objects"] == ranked
+
+
+def test_a_huge_photo_is_annotated_on_a_smaller_copy_with_its_boxes_scaled():
+    picture = Image.new("RGB", (8000, 5000), (255, 255, 255))
+    huge = Photo("big.png", b"", picture)
+    found = Detection(
+        [DetectedObject("car", 0.9, Box(4000, 2000, 6000, 4000))], "yolo", raw={"detections": []}
+    )
+    annotated = annotated_picture(Analysis(huge, {}, detection=found))
+    assert annotated.size == (4096, 2560)
+    assert annotated.getpixel((2048, 3000 * 4096 // 8000)) != (255, 255, 255)  # the box's left edge, scaled
+    assert annotated.getpixel((2300, 1500)) == (255, 255, 255)  # inside the box stays clear
