@@ -146,18 +146,18 @@ def show_pictures(analysis: Analysis, annotated: Image.Image | None) -> None:
     else:
         detections.info("No detections: the detection API gave no answer.")
     if analysis.depth is not None:
-        depth.image(for_display(_picture(analysis.depth.colored)), caption="Depth map (warm = near)")
+        depth.image(_picture(analysis.depth.colored), caption="Depth map (warm = near)")
         with st.expander("Side by side: photo and depth map", expanded=False):
-            st.image(
-                for_display(_picture(analysis.depth.side_by_side)), caption="Photo and depth map side by side"
-            )
+            st.image(_picture(analysis.depth.side_by_side), caption="Photo and depth map side by side")
     else:
         depth.info("No depth map: the depth API gave no answer.")
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
 def _picture(data: bytes) -> Image.Image:
+    """A depth picture from the API, decoded and made displayable once rather than on every rerun."""
     with Image.open(io.BytesIO(data)) as picture:
-        return picture.convert("RGB")
+        return for_display(picture.convert("RGB"))
 
 
 def show_objects(analysis: Analysis, key: str) -> None:
