@@ -9,6 +9,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from apis.core.settings import CoreSettings
+from apis.depth.cache import DepthCacheSettings
 from apis.depth.settings import DepthSettings
 from apis.detection.settings import DetectionSettings
 from ui.settings import UiSettings
@@ -26,7 +27,9 @@ def environment_names(settings: type[BaseSettings]) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("settings", [CoreSettings, DetectionSettings, DepthSettings, UiSettings])
+@pytest.mark.parametrize(
+    "settings", [CoreSettings, DetectionSettings, DepthSettings, DepthCacheSettings, UiSettings]
+)
 def test_every_setting_is_documented_in_the_readme(settings):
     missing = [name for name in environment_names(settings) if f"`{name}`" not in README]
     assert not missing, f"{settings.__name__}: not in README.md: {missing}"

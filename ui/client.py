@@ -3,6 +3,8 @@
 Page code gets typed results or an :class:`ApiCallError` whose message can be shown as is.
 Every call has a timeout; a connection that fails before a request was answered (API restarting,
 connection reset) is retried once, which is safe because both APIs are pure functions of the upload.
+A busy API (503 with ``Retry-After``) is asked again after the pause it names, as long as the answer
+can still come within the call's time budget; ``on_wait`` hears about each pause.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
@@ -22,6 +25,11 @@ from ui.settings import UiSettings
 
 RETRY_PAUSE_S = 0.5
 HEALTH_TIMEOUT_S = 3.0
+# Retry-After values above this are not waited for (an API that is down for minutes is not "busy").
+MAX_RETRY_AFTER_S = 30.0
+
+#: Told, before each pause, why the client waits: a sentence for people, and the pause in seconds.
+WaitListener = Callable[[str, float], None]
 
 
 class Service(StrEnum):
@@ -169,14 +177,21 @@ class ApiClient:
         return self._urls[service]
 
     def detect(
-        self, image: bytes, filename: str, *, conf: float, iou: float, classes: list[str] | None = None
+        self,
+        image: bytes,
+        filename: str,
+        *,
+        conf: float,
+        iou: float,
+        classes: list[str] | None = None,
+        on_wait: WaitListener | None = None,
     ) -> Detection:
         """``POST /detect``: the objects in ``image`` above ``conf``, optionally only ``classes``."""
         form = {"conf": f"{conf:g}", "iou": f"{iou:g}"}
         if classes:
             form["classes"] = json.dumps(classes)
         body = self._post(
-            Service.DETECTION, "/detect", image, filename, form, self.settings.detection_timeout_s
+            Service.DETECTION, "/detect", image, filename, form, self.settings.detection_timeout_s, on_wait
         )
         try:
             objects = [
@@ -189,14 +204,18 @@ class ApiClient:
         return Detection(objects=objects, model=model, raw=body)
 
     def predict_depth(
-        self, image: bytes, filename: str, detections: list[dict[str, Any]] | None
+        self,
+        image: bytes,
+        filename: str,
+        detections: list[dict[str, Any]] | None,
+        on_wait: WaitListener | None = None,
     ) -> DepthResult:
         """``POST /predict_depth``: the depth map of ``image`` and the depth of each detection."""
         form = {"include_images": "true"}
         if detections is not None:
             form["detections"] = json.dumps(detections)
         body = self._post(
-            Service.DEPTH, "/predict_depth", image, filename, form, self.settings.depth_timeout_s
+            Service.DEPTH, "/predict_depth", image, filename, form, self.settings.depth_timeout_s, on_wait
         )
         try:
             images = body.get("images") or {}
@@ -261,30 +280,22 @@ class ApiClient:
         image: bytes,
         filename: str,
         form: dict[str, str],
-        read_timeout_s: float,
+        budget_s: float,
+        on_wait: WaitListener | None = None,
     ) -> dict[str, Any]:
-        url = f"{self.url(service)}{path}"
-        timeout = (self.settings.connect_timeout_s, read_timeout_s)
-        for attempt in (1, 2):
-            try:
-                response = self._session.post(
-                    url, files={"image": (filename, image)}, data=form, timeout=timeout
-                )
+        """POST the image; retried while the API says it is busy and ``budget_s`` allows."""
+        deadline = time.monotonic() + budget_s
+        payload = {"files": {"image": (filename, image)}, "data": form}
+        while True:
+            response = self._send(service, f"{self.url(service)}{path}", payload, budget_s)
+            pause = _retry_after(response)
+            left = deadline - time.monotonic()
+            if pause is None or pause >= left:
                 break
-            except requests.ReadTimeout:
-                raise ApiCallError(
-                    service,
-                    Failure.TIMEOUT,
-                    f"The {service.title} did not answer within {read_timeout_s:g} s.",
-                ) from None
-            except requests.ConnectionError:
-                if attempt == 2:
-                    raise ApiCallError(
-                        service,
-                        Failure.UNREACHABLE,
-                        f"The {service.title} cannot be reached at {self.url(service)}.",
-                    ) from None
-                time.sleep(RETRY_PAUSE_S)
+            if on_wait is not None:
+                on_wait(f"The {service.title} is busy, retrying in {pause:g} s.", pause)
+            time.sleep(pause)
+            budget_s = deadline - time.monotonic()
         body = _json_or_empty(response)
         if response.status_code == 200 and body.get("success") is True:
             return body
@@ -297,6 +308,46 @@ class ApiClient:
         else:
             failure, message = Failure.FAILED, f"The {service.title} failed (HTTP {status}): {reason}"
         raise ApiCallError(service, failure, message, status=status)
+
+    def _send(
+        self, service: Service, url: str, payload: dict[str, Any], read_timeout_s: float
+    ) -> requests.Response:
+        """One POST of ``payload`` (files and form), with the one retry of a failed connection."""
+        timeout = (self.settings.connect_timeout_s, read_timeout_s)
+        for attempt in (1, 2):
+            try:
+                return self._session.post(url, **payload, timeout=timeout)
+            except requests.ReadTimeout:
+                raise ApiCallError(
+                    service,
+                    Failure.TIMEOUT,
+                    f"The {service.title} did not answer within {self._budget(service):g} s.",
+                ) from None
+            except requests.ConnectionError:
+                if attempt == 2:
+                    raise ApiCallError(
+                        service,
+                        Failure.UNREACHABLE,
+                        f"The {service.title} cannot be reached at {self.url(service)}.",
+                    ) from None
+                time.sleep(RETRY_PAUSE_S)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _budget(self, service: Service) -> float:
+        if service is Service.DETECTION:
+            return self.settings.detection_timeout_s
+        return self.settings.depth_timeout_s
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The pause a 503 asks for (``Retry-After`` in seconds), or ``None`` when it asks for none."""
+    if response.status_code != 503:
+        return None
+    try:
+        pause = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return pause if 0 <= pause <= MAX_RETRY_AFTER_S else None
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

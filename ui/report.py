@@ -5,15 +5,20 @@ Built from one :class:`Analysis` (the two API answers, or why each is missing); 
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
 
 from ui.client import ApiCallError, Box, DepthResult, Detection
 from ui.drawing import Label, draw_labels
+
+# The annotated picture (shown and downloaded) is at most this long: 12 megapixels stay as they are.
+ANNOTATED_MAX_SIDE = 4096
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,15 @@ def _box_text(box: Box) -> str:
     return f"({box.x1:.0f}, {box.y1:.0f}) – ({box.x2:.0f}, {box.y2:.0f})"
 
 
-def object_rows(analysis: Analysis) -> list[dict[str, Any]]:
-    """Table rows: nearest → farthest when depth is known, else by confidence."""
+def _box_numbers(box: Box) -> dict[str, float]:
+    return {"x1": round(box.x1, 1), "y1": round(box.y1, 1), "x2": round(box.x2, 1), "y2": round(box.y2, 1)}
+
+
+def ranked_objects(analysis: Analysis) -> list[dict[str, Any]]:
+    """Every object in the one order all views share: nearest first with depth, else by confidence.
+
+    ``rank``, ``depth`` and ``closeness`` are ``None`` without depth.
+    """
     if analysis.has_ranking:
         assert analysis.depth is not None
         return [
@@ -65,18 +77,38 @@ def object_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 "rank": o.rank,
                 "class": o.class_name,
                 "confidence": round(o.confidence, 3),
-                "closeness": round(o.closeness, 3),
+                **_box_numbers(o.box),
                 "depth": round(o.depth, 3),
-                "box": _box_text(o.box),
+                "closeness": round(o.closeness, 3),
             }
-            for o in analysis.depth.objects
+            for o in sorted(analysis.depth.objects, key=lambda o: o.rank)
         ]
     if analysis.detection is None:
         return []
     return [
-        {"class": o.class_name, "confidence": round(o.confidence, 3), "box": _box_text(o.box)}
+        {
+            "rank": None,
+            "class": o.class_name,
+            "confidence": round(o.confidence, 3),
+            **_box_numbers(o.box),
+            "depth": None,
+            "closeness": None,
+        }
         for o in analysis.detection.objects
     ]
+
+
+def object_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """Table rows: nearest → farthest when depth is known, else by confidence."""
+    rows = []
+    for o in ranked_objects(analysis):
+        box = Box(o["x1"], o["y1"], o["x2"], o["y2"])
+        if analysis.has_ranking:
+            keys = ("rank", "class", "confidence", "closeness", "depth")
+            rows.append({**{k: o[k] for k in keys}, "box": _box_text(box)})
+        else:
+            rows.append({"class": o["class"], "confidence": o["confidence"], "box": _box_text(box)})
+    return rows
 
 
 def closeness_by_object(analysis: Analysis, limit: int | None = None) -> dict[str, float]:
@@ -102,7 +134,7 @@ def labels(analysis: Analysis) -> list[Label]:
         assert analysis.depth is not None
         return [
             Label(o.box, f"#{o.rank} {o.class_name} {o.confidence:.0%}", o.class_name, emphasis=o.rank == 1)
-            for o in analysis.depth.objects
+            for o in sorted(analysis.depth.objects, key=lambda o: o.rank)
         ]
     if analysis.detection is None:
         return []
@@ -111,11 +143,25 @@ def labels(analysis: Analysis) -> list[Label]:
     ]
 
 
-def annotated_picture(analysis: Analysis) -> Image.Image | None:
-    """The photo with the detections drawn; ``None`` when detection gave no answer."""
+def annotated_picture(analysis: Analysis, selected: int | None = None) -> Image.Image | None:
+    """The photo with the detections drawn (``selected``: index of the highlighted one, in table order).
+
+    ``None`` when detection gave no answer.
+    """
     if analysis.detection is None:
         return None
-    return draw_labels(analysis.photo.picture, labels(analysis))
+    picture, drawn = analysis.photo.picture, labels(analysis)
+    scale = ANNOTATED_MAX_SIDE / max(picture.size)
+    if scale < 1:  # a 40-megapixel photo: draw on a smaller copy, boxes scaled to it
+        picture = picture.resize(
+            (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        )
+        drawn = [replace(label, box=_scaled(label.box, scale)) for label in drawn]
+    return draw_labels(picture, drawn, selected=selected)
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    return Box(box.x1 * scale, box.y1 * scale, box.x2 * scale, box.y2 * scale)
 
 
 def result_json(analysis: Analysis) -> str:
@@ -127,6 +173,7 @@ def result_json(analysis: Analysis) -> str:
             "size": [analysis.photo.picture.width, analysis.photo.picture.height],
         },
         "options": analysis.options,
+        "objects": ranked_objects(analysis),
         "detection": analysis.detection.raw if analysis.detection else None,
         "depth": analysis.depth.raw if analysis.depth else None,
         "errors": {
@@ -140,3 +187,29 @@ def result_json(analysis: Analysis) -> str:
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+CSV_COLUMNS = ("photo", "rank", "class", "confidence", "x1", "y1", "x2", "y2", "depth", "closeness")
+
+
+def objects_csv(analyses: list[Analysis]) -> str:
+    """One CSV row per object of every photo, in each photo's shared order (blank cells: no depth)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for analysis in analyses:
+        for row in ranked_objects(analysis):
+            writer.writerow({"photo": analysis.photo.name, **row})
+    return buffer.getvalue()
+
+
+def batch_json(analyses: list[Analysis]) -> str:
+    """Every photo's objects (the shared order), size, options and errors, as one JSON document."""
+    photos = []
+    for analysis in analyses:
+        document = json.loads(result_json(analysis))
+        photos.append(
+            {"photo": analysis.photo.name, **{k: document[k] for k in ("image", "objects", "errors")}}
+        )
+    options = analyses[0].options if analyses else {}
+    return json.dumps({"options": options, "photos": photos}, indent=2, ensure_ascii=False)

@@ -44,6 +44,12 @@ class ApiMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.cache_lookups = Counter(
+            "result_cache_lookups",
+            "Lookups in a model-result cache (the depth API's recent depth maps), by result: hit or miss.",
+            ["result"],
+            registry=self.registry,
+        )
         self.ready = Gauge("model_ready", "1 when the model is loaded and warm.", registry=self.registry)
         self.waiting = Gauge("model_queue_waiting", "Requests waiting for the model.", registry=self.registry)
         self.info = Gauge(

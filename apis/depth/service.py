@@ -15,6 +15,7 @@ from apis.core.service import ModelService, current_host
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
 from apis.depth.backends import create_estimator
+from apis.depth.cache import DepthCacheSettings, DepthMapCache
 from apis.depth.schemas import DepthForm, PredictDepthResponse
 from apis.depth.settings import DepthSettings
 from apis.routes import DEPTH
@@ -30,6 +31,8 @@ class DepthService(ModelService):
         core = core or CoreSettings()
         render.check_colormap(self.settings.colormap)  # a bad default fails at start, not per request
         self.estimator = create_estimator(self.settings, device=core.device, torch_threads=core.torch_threads)
+        model_key = (self.settings.model, self.settings.backend, self.settings.input_size)
+        self.depth_cache = DepthMapCache.from_settings(DepthCacheSettings(), model_key)
 
     def setup(self) -> None:
         self.estimator.load()
@@ -84,7 +87,11 @@ class DepthService(ModelService):
         upload = fields.read_image(core)
         decoded_at = time.perf_counter()
 
-        prediction, waited_s = host.infer(lambda: self.estimator.predict(upload.image))
+        prediction, waited_s = self.depth_cache.predict(
+            upload.image,
+            lambda: host.infer(lambda: self.estimator.predict(upload.image)),
+            current_app.extensions["metrics"].cache_lookups,
+        )
         postprocess_started = time.perf_counter()
         depth = prediction.depth
         semantics = self.estimator.semantics

@@ -8,6 +8,7 @@ import pytest
 
 from apis.core.app import create_app
 from apis.core.settings import CoreSettings
+from apis.depth.cache import DepthMapCache
 from apis.depth.demo import build_random_depth_anything
 from apis.depth.service import DepthService
 from apis.depth.settings import DepthSettings
@@ -35,6 +36,7 @@ def build_app(model: Path, **settings):
     settings.setdefault("input_size", TEST_INPUT_SIZE)
     core = CoreSettings(max_upload_mb=2.0, max_pixels=4_000_000)
     service = DepthService(DepthSettings(model=str(model), allow_download=False, **settings), core)
+    service.depth_cache = DepthMapCache(entries=0, max_bytes=0)  # every request runs the model
     app = create_app(service, core, load_in_background=False)
     app.config["TESTING"] = True
     return app

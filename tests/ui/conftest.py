@@ -147,3 +147,12 @@ def page(monkeypatch, platform):
     import streamlit as st
 
     st.cache_data.clear()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each test's call report on the item, for fixtures that save a screenshot on failure."""
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report

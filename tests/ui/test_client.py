@@ -15,13 +15,16 @@ from ui.settings import UiSettings
 OK_DETECT = {"success": True, "detections": [], "detection_count": 0, "model": {"weights": "yolo11n.pt"}}
 
 
-def http_response(status: int, body: dict) -> bytes:
+def http_response(status: int, body: dict, headers: str = "") -> bytes:
     payload = json.dumps(body).encode()
     reason = {200: "OK", 400: "BAD REQUEST", 503: "SERVICE UNAVAILABLE"}[status]
     return (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-        "Connection: close\r\n\r\n"
+        f"{headers}Connection: close\r\n\r\n"
     ).encode() + payload
+
+
+BUSY = {"success": False, "error": "the queue is full", "code": "overloaded"}
 
 
 class ScriptedServer:
@@ -126,3 +129,39 @@ def test_an_answer_outside_the_contract_is_a_failure_not_a_crash():
 def test_health_of_a_stopped_api_never_raises(dead_url):
     health = client_for(dead_url.replace("/depthapi", "/yoloapi")).health(Service.DEPTH)
     assert not health.ok and health.status == "unreachable" and dead_url in health.detail
+
+
+def test_a_busy_api_is_asked_again_after_its_retry_after_and_the_wait_is_told():
+    server = ScriptedServer(
+        [
+            http_response(503, BUSY, "Retry-After: 0.3\r\n"),
+            http_response(503, BUSY, "Retry-After: 0\r\n"),
+            http_response(200, OK_DETECT),
+        ]
+    )
+    heard: list[tuple[str, float]] = []
+    started = time.monotonic()
+    result = client_for(server.url).detect(
+        b"x", "a.jpg", conf=0.3, iou=0.5, on_wait=lambda text, pause: heard.append((text, pause))
+    )
+    assert result.model == "yolo11n.pt" and server.connections == 3
+    assert time.monotonic() - started >= 0.3
+    assert heard == [
+        ("The detection API is busy, retrying in 0.3 s.", 0.3),
+        ("The detection API is busy, retrying in 0 s.", 0.0),
+    ]
+    server.close()
+
+
+@pytest.mark.parametrize("header", ["Retry-After: 5\r\n", ""])
+def test_a_busy_api_is_not_waited_for_beyond_the_budget_or_without_retry_after(header):
+    server = ScriptedServer([http_response(503, BUSY, header)])
+    heard: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(ApiCallError) as caught:
+        client_for(server.url, detection_timeout_s=2).detect(
+            b"x", "a.jpg", conf=0.3, iou=0.5, on_wait=lambda text, _pause: heard.append(text)
+        )
+    assert time.monotonic() - started < 1.5 and heard == [] and server.connections == 1
+    assert caught.value.failure is Failure.UNAVAILABLE and "the queue is full" in str(caught.value)
+    server.close()

@@ -27,7 +27,7 @@ def test_ui_modules_import_only_the_ui_group_and_the_routes_table():
 
 def test_loading_the_ui_modules_loads_no_model_library():
     probe = (
-        "import sys, ui.client, ui.drawing, ui.report, ui.settings\n"
+        "import sys, ui.client, ui.drawing, ui.report, ui.settings, ui.uploads, ui.markup\n"
         "heavy = {'torch', 'ultralytics', 'transformers', 'flask'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
         " or (m.startswith('apis.') and m != 'apis.routes')))"
@@ -58,4 +58,4 @@ def test_streamlit_reads_the_page_config_from_any_directory_and_the_cookie_secre
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "[16, True, False, 'same-on-every-replica']"
+    assert result.stdout.strip() == "[100, True, False, 'same-on-every-replica']"

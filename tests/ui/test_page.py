@@ -60,7 +60,7 @@ def test_a_photo_gives_pictures_objects_nearest_first_and_downloads(page, platfo
     assert [m.label for m in at.metric] == ["min", "max", "mean", "std"]
     assert "larger means closer" in texts(at.caption)
     downloads = {button.label for button in at.get("download_button")}
-    assert downloads == {"Annotated image", "Depth map", "Full result (JSON)"}
+    assert downloads == {"Annotated image", "Depth map", "Objects (CSV)", "Full result (JSON)"}
 
 
 def test_thresholds_and_class_filter_reach_the_api(page, photo_bytes):
@@ -106,12 +106,18 @@ def test_depth_down_still_shows_detections_and_says_so(page, dead_url, photo_byt
     table = at.dataframe[0].value
     assert len(table) > 0 and list(table.columns) == ["class", "confidence", "box"]
     assert "No depth map: the depth API gave no answer." in texts(at.info)
-    assert {b.label for b in at.get("download_button")} == {"Annotated image", "Full result (JSON)"}
+    assert {b.label for b in at.get("download_button")} == {
+        "Annotated image",
+        "Objects (CSV)",
+        "Full result (JSON)",
+    }
 
 
 def test_slow_depth_times_out_with_a_message(page, silent_url, photo_bytes):
     at = analyze(page(depth_url=silent_url, UI_DEPTH_TIMEOUT_S="1"), photo_bytes["zidane.jpg"], "zidane.jpg")
     assert "did not answer within 1 s" in texts(at.warning)
+    assert "Estimating depth · failed after 1" in texts(at.markdown)
+    assert "longer than the usual 1 s" in texts(at.markdown)
     assert len(at.dataframe[0].value) > 0
 
 
