@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from apis.routes import DEPTH, DETECTION, ServiceRoute
+from delivery.routes import DEPTH, DETECTION, ServiceRoute
 
 CACHE = Path("~/.cache/objdepth/bench").expanduser()
 IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
@@ -52,7 +52,7 @@ def detection_weights() -> Path:
 
 def _exported(service: str, source: str, export: Callable[[Path, Path], object]) -> dict[str, str]:
     """Export once into the cache (again if the source changed); the environment that serves the file."""
-    from apis.export.manifest import Manifest
+    from apis.runtimes.onnx_manifest import Manifest
 
     onnx_path = CACHE / "onnx" / f"{service}.onnx"
     manifest_path = onnx_path.with_suffix(".json")

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from apis.core.errors import ModelLoadError
 from apis.core.images import DecodedImage
 from apis.core.schemas import FormFields
-from apis.routes import ServiceRoute
+from delivery.routes import ServiceRoute
 
 __all__ = ["ModelLoadError", "ModelService", "StageTimer"]
 
@@ -66,7 +66,7 @@ class StageTimer:
 class ModelService(ABC, Generic[FormT, InputT, OutputT]):
     """One model behind HTTP. Subclasses set the class attributes and implement the hooks."""
 
-    #: The service's row in :mod:`apis.routes` (name, port, default path prefix).
+    #: The service's row in :mod:`delivery.routes` (name, port, default path prefix).
     route: ClassVar[ServiceRoute]
     #: The POST route the core serves for this model (``/detect``), with its OpenAPI summary.
     predict_path: ClassVar[str]

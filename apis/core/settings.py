@@ -17,7 +17,7 @@ class CoreSettings(BaseSettings):
     path_prefix: str | None = Field(
         default=None,
         description="Prefix the load balancer routes to this service (e.g. /yoloapi); routes are "
-        "served both at the root and under it. Default: the service's entry in apis/routes.py.",
+        "served both at the root and under it. Default: the service's entry in delivery/routes.py.",
     )
     device: str = Field(default="auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:0 ...")
     max_upload_mb: float = Field(default=16.0, gt=0, description="Largest accepted image upload, in MB.")

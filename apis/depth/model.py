@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from apis.core.devices import apply_torch_threads, resolve_torch_device
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 from apis.depth.geometry import pad_to_aspect
 from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
+from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
 
 class DepthSemantics(StrEnum):

@@ -24,7 +24,7 @@ from PIL import Image
 from apis.depth.geometry import pad_to_aspect
 from apis.depth.model import DepthEstimator, DepthPrediction, DepthSemantics
 from apis.depth.settings import DepthSettings
-from apis.export.runtime import OnnxModel, open_model
+from apis.runtimes.onnx_session import OnnxModel, open_model
 
 
 def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> tuple[int, int]:

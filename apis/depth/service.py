@@ -15,7 +15,7 @@ from apis.depth.backends import create_estimator
 from apis.depth.model import DepthPrediction
 from apis.depth.schemas import DepthForm, PredictDepthResponse
 from apis.depth.settings import DepthSettings
-from apis.routes import DEPTH
+from delivery.routes import DEPTH
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from apis.core.devices import apply_torch_threads, resolve_torch_device
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import prepare_ultralytics_environment, resolve_weights
+from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
 
 @dataclass(frozen=True)

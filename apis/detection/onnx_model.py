@@ -20,7 +20,7 @@ from PIL import Image
 
 from apis.detection.model import Detection, DetectParams, Prediction, YoloDetector
 from apis.detection.settings import DetectionSettings
-from apis.export.runtime import OnnxModel, open_model
+from apis.runtimes.onnx_session import OnnxModel, open_model
 
 PAD_VALUE = 114  # ultralytics' letterbox grey
 MAX_NMS = 30_000  # most candidates that enter NMS, highest confidence first (ultralytics' max_nms)

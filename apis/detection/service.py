@@ -13,7 +13,7 @@ from apis.detection.backends import create_detector
 from apis.detection.model import DetectParams, Prediction
 from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
 from apis.detection.settings import DetectionSettings
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 
 
 def _regex_literal(text: str) -> str:

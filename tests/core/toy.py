@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from apis.core.hooks import ModelService, StageTimer
 from apis.core.images import DecodedImage
 from apis.core.schemas import FormFields, ImageInfo, image_info
-from apis.routes import ServiceRoute
+from delivery.routes import ServiceRoute
 
 TOY = ServiceRoute(name="toy", port=5999, path_prefix="/toyapi", health_path="/toyapi/health")
 

@@ -15,7 +15,7 @@ from apis.core.settings import CoreSettings
 from apis.depth import weights
 from apis.depth.service import DepthService
 from apis.depth.settings import DEFAULT_MODEL, DepthSettings
-from apis.routes import DEPTH
+from delivery.routes import DEPTH
 from tests.depth.conftest import TEST_INPUT_SIZE
 from tests.depth.helpers import detection, predict
 from tests.support.images import encode, gradient
