@@ -11,8 +11,7 @@ from apis.core.images import DecodedImage, encode_data_url
 from apis.core.schemas import image_info
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
-from apis.depth.backends import create_estimator
-from apis.depth.model import DepthPrediction
+from apis.depth.backends import DepthPrediction, create_estimator
 from apis.depth.schemas import DepthForm, PredictDepthResponse
 from apis.depth.settings import DepthSettings
 from delivery.routes import DEPTH

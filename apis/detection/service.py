@@ -9,8 +9,7 @@ from apis.core.hooks import ModelService, StageTimer
 from apis.core.images import DecodedImage, encode_data_url
 from apis.core.schemas import image_info
 from apis.core.settings import CoreSettings
-from apis.detection.backends import create_detector
-from apis.detection.model import DetectParams, Prediction
+from apis.detection.backends import DetectParams, Prediction, create_detector
 from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
 from apis.detection.settings import DetectionSettings
 from delivery.routes import DETECTION
