@@ -2,7 +2,7 @@
 
 No torch and no ultralytics: the production image serves this. The steps follow
 ``ultralytics.engine.predictor`` and ``ultralytics.utils.nms`` so that both backends return the same
-boxes (tests/onnx checks it): the letterbox keeps the aspect ratio and pads to the model's stride
+boxes (tests/export checks it): the letterbox keeps the aspect ratio and pads to the model's stride
 (the smallest rectangle when the export has dynamic height and width, as ultralytics does for ``.pt``
 and dynamic ONNX models), one best class per candidate above the confidence threshold, class-aware NMS
 (OpenCV's ``NMSBoxesBatched``), ``max_det`` kept, boxes mapped back to the original pixels and clipped.

@@ -15,7 +15,7 @@ from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.depth.service import DepthService
 from apis.detection.service import DetectionService
-from tests.onnx.conftest import BLOCKED_MODULES
+from tests.export.conftest import BLOCKED_MODULES
 from tests.support.servers import free_port, gunicorn_command, run_server
 
 pytestmark = pytest.mark.slow
