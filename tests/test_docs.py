@@ -47,3 +47,33 @@ def test_the_readme_starts_with_the_two_commands():
 def test_files_the_docs_link_exist(doc):
     for target in re.findall(r"\]\(((?!https?:|#)[^)\s]+)\)", DOCS[doc]):
         assert (doc.parent / target.split("#")[0]).exists(), f"{doc.name}: {target}"
+
+
+def documented_defaults() -> dict[str, str]:
+    """``NAME -> default`` from every ``| `NAME` | default | ... |`` table row of the docs."""
+    rows = re.findall(
+        r"^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|", "\n".join(DOCS.values()), re.MULTILINE
+    )
+    return {name: default.strip("`") for name, default in rows}
+
+
+@pytest.mark.parametrize("settings", [CoreSettings, DetectionSettings, DepthSettings])
+def test_documented_defaults_are_the_code_defaults(settings):
+    """Where a table gives a plain value as the default, it is the one the code uses."""
+    documented = documented_defaults()
+    wrong = {}
+    for env_name, field in zip(environment_names(settings), settings.model_fields.values(), strict=True):
+        shown, actual = documented.get(env_name), field.default
+        if (
+            shown is None
+            or isinstance(actual, bool | type(None))
+            or not isinstance(actual, int | float | str)
+        ):
+            continue
+        try:
+            same = float(shown) == float(actual) if isinstance(actual, int | float) else shown == actual
+        except ValueError:
+            continue  # a description ("from delivery/routes.py"), not a value
+        if not same:
+            wrong[env_name] = (shown, actual)
+    assert not wrong, f"documented default != code default: {wrong}"
