@@ -86,7 +86,7 @@ def detection_suite(backend: str = "torch") -> Suite:
     return Suite(
         name="detection" if backend == "torch" else f"detection-{backend}",
         route=DETECTION,
-        wsgi="apis.detection.wsgi:app",
+        wsgi=DETECTION.wsgi_app,
         endpoint="/yoloapi/detect",
         env=env,
         load_inprocess=load,
@@ -132,7 +132,7 @@ def depth_suite(backend: str = "torch") -> Suite:
     return Suite(
         name="depth" if backend == "torch" else f"depth-{backend}",
         route=DEPTH,
-        wsgi="apis.depth.wsgi:app",
+        wsgi=DEPTH.wsgi_app,
         endpoint="/depthapi/predict_depth",
         env=env,
         load_inprocess=load,

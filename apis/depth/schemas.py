@@ -137,24 +137,24 @@ def _json_text_schema(annotation: Any, description: str, **limits: int | None) -
     )
 
 
-Midpoints = Annotated[
-    list[objects.ObjectQuery],
-    _objects_field(objects.parse_midpoints, "midpoints"),
-    _json_text_schema(
-        list[MidpointIn],
-        "JSON list of points {x, y, class_name, confidence, bbox} (the original contract).",
-        max_items=MAX_OBJECTS_PER_IMAGE,
-    ),
-]
-Detections = Annotated[
-    list[objects.ObjectQuery],
-    _objects_field(objects.parse_detections, "detections"),
-    _json_text_schema(
-        list[DetectionIn],
-        "JSON: the detections list exactly as POST /detect returns it (with midpoints: both are measured).",
-        max_items=MAX_OBJECTS_PER_IMAGE,
-    ),
-]
+def _objects_text(parse: Callable[..., list[objects.ObjectQuery]], field: str, item: type, description: str):
+    """A form field of JSON text, kept parsed as the objects to measure (documented as a list of ``item``)."""
+    schema = _json_text_schema(list[item], description, max_items=MAX_OBJECTS_PER_IMAGE)
+    return Annotated[list[objects.ObjectQuery], _objects_field(parse, field), schema]
+
+
+Midpoints = _objects_text(
+    objects.parse_midpoints,
+    "midpoints",
+    MidpointIn,
+    "JSON list of points {x, y, class_name, confidence, bbox} (the original contract).",
+)
+Detections = _objects_text(
+    objects.parse_detections,
+    "detections",
+    DetectionIn,
+    "JSON: the detections list exactly as POST /detect returns it (with midpoints: both are measured).",
+)
 ClientImageInfo = Annotated[
     dict[str, Any],
     PlainValidator(_image_info_field),
