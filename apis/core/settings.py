@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CoreSettings(BaseSettings):
-    """HTTP, limits and serving settings of one API process (documented in the README)."""
+    """HTTP, limits and serving settings of one API process (documented in docs/api.md)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
