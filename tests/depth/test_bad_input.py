@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from PIL import Image
 
@@ -166,3 +169,18 @@ def test_every_detection_list_the_detection_api_can_return_is_accepted(client, s
     response = predict(client, small_photo, detections=boxes, include_images="false")
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["detection_info"] == {"detection_count": 1000, "midpoints_processed": 1000}
+
+
+def test_a_field_sent_as_a_file_part_is_read_like_a_text_field(client, small_photo):
+    """``curl -F detections=@detections.json`` sends a file part; it used to be ignored silently."""
+    boxes = json.dumps([detection(0, 0, 4, 4), detection(10, 10, 20, 20)]).encode()
+    form = {"image": (io.BytesIO(small_photo), "photo.png"), "detections": (io.BytesIO(boxes), "d.json")}
+    response = client.post("/predict_depth", data=form, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["detection_info"]["midpoints_processed"] == 2
+    binary = {
+        "image": (io.BytesIO(small_photo), "photo.png"),
+        "midpoints": (io.BytesIO(b"\xff\xfe"), "m.bin"),
+    }
+    response = client.post("/predict_depth", data=binary, content_type="multipart/form-data")
+    assert assert_error(response, 400, "invalid_parameter", "midpoints")["error"].endswith("UTF-8 text")
