@@ -29,7 +29,7 @@ $(CHECKOV_VENV)/.installed:
 install: $(STAMP) $(CHECKOV_VENV)/.installed  ## Create .venv with every service's dependencies (quick when done)
 
 run: $(STAMP)  ## Start the platform locally (MODELS=demo for offline random-weight models)
-	$(PY) -m apis.launcher --models $(MODELS)
+	$(PY) -m delivery.launcher --models $(MODELS)
 
 test: $(STAMP) $(CHECKOV_VENV)/.installed  ## Run the whole test suite
 	$(PY) -m pytest

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from apis.routes import DEPTH, DETECTION, ServiceRoute
+from delivery.routes import DEPTH, DETECTION, ServiceRoute
 
 CACHE = Path("~/.cache/objdepth/bench").expanduser()
 IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
@@ -52,7 +52,7 @@ def detection_weights() -> Path:
 
 def _exported(service: str, source: str, export: Callable[[Path, Path], object]) -> dict[str, str]:
     """Export once into the cache (again if the source changed); the environment that serves the file."""
-    from apis.export.manifest import Manifest
+    from apis.runtimes.onnx_manifest import Manifest
 
     onnx_path = CACHE / "onnx" / f"{service}.onnx"
     manifest_path = onnx_path.with_suffix(".json")
@@ -86,7 +86,7 @@ def detection_suite(backend: str = "torch") -> Suite:
     return Suite(
         name="detection" if backend == "torch" else f"detection-{backend}",
         route=DETECTION,
-        wsgi="apis.detection.wsgi:app",
+        wsgi=DETECTION.wsgi_app,
         endpoint="/yoloapi/detect",
         env=env,
         load_inprocess=load,
@@ -132,7 +132,7 @@ def depth_suite(backend: str = "torch") -> Suite:
     return Suite(
         name="depth" if backend == "torch" else f"depth-{backend}",
         route=DEPTH,
-        wsgi="apis.depth.wsgi:app",
+        wsgi=DEPTH.wsgi_app,
         endpoint="/depthapi/predict_depth",
         env=env,
         load_inprocess=load,

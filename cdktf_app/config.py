@@ -6,7 +6,7 @@ file. Three environment variables override it: ``IMAGE_TAG`` (all three images; 
 the commit SHA), ``AWS_REGION`` and ``AWS_ACCOUNT_ID``. Facts only AWS knows (the account, the last
 published image tag) are filled in by ``cdktf_app.resolve`` before synth. Container ports, path
 prefixes and health paths are not settings: they come from
-``apis/routes.py``. Secrets are never settings either; the Streamlit cookie secret is read by ECS from
+``delivery/routes.py``. Secrets are never settings either; the Streamlit cookie secret is read by ECS from
 the SSM parameter named by ``cookie_secret_parameter``.
 """
 
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from apis.routes import SERVICES, by_name
+from delivery.routes import SERVICES, by_name
 
 DEFAULT_SETTINGS_FILE = Path(__file__).with_name("settings.toml")
 PROFILES_DIR = Path(__file__).with_name("profiles")
@@ -236,7 +236,7 @@ class Settings(_Strict):
     alarm_evaluation_periods: Positive
     alb_5xx_alarm_threshold: Positive
     alarm_email: str
-    # The three services, keyed by their name in apis/routes.py
+    # The three services, keyed by their name in delivery/routes.py
     services: dict[str, ServiceSettings]
 
     _FORMATS = {
@@ -307,7 +307,7 @@ class Settings(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _services_match_routes(cls, data: Any) -> Any:
-        """Need one table per service of ``apis/routes.py``; a carried-over ``container_port`` must agree."""
+        """Need one table per service of ``delivery/routes.py``; a carried-over ``container_port`` must agree."""
         if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
             return data
         expected = sorted(service.name for service in SERVICES)
@@ -320,7 +320,7 @@ class Settings(_Strict):
                 port, fixed = table.pop("container_port"), by_name(name).port
                 if port != fixed:
                     raise ValueError(
-                        f"services.{name}.container_port ({port}) is fixed by apis/routes.py ({fixed}); "
+                        f"services.{name}.container_port ({port}) is fixed by delivery/routes.py ({fixed}); "
                         "remove the setting, or change the routes table and the image together"
                     )
             tables[name] = table

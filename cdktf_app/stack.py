@@ -6,7 +6,6 @@ Terraform's outputs keep its meaning (see docs/deployment.md).
 
 from __future__ import annotations
 
-from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import (
     Construct,
     LocalBackend,
@@ -25,6 +24,7 @@ from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.service import EcsService, ServiceWiring, internal_url
 from cdktf_app.constructs.waf import WebAcl
+from delivery.routes import SERVICES, ServiceRoute
 
 STACK_NAME = "objdepth"
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"

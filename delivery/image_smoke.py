@@ -28,10 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from apis.routes import SERVICES, ServiceRoute
 from delivery.base_image import arg_default
 from delivery.engine import ContainerEngine
 from delivery.images import IMAGES, ImageSpec
+from delivery.routes import SERVICES, ServiceRoute
 from delivery.task_definitions import ContainerRun, localize
 
 ROOT = Path(__file__).resolve().parent.parent

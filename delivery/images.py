@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One service image: the service name used in ``apis/routes.py`` and the stack outputs.
+    """One service image: the service name used in ``delivery/routes.py`` and the stack outputs.
 
     Both APIs build from one Dockerfile; the build argument ``SERVICE`` picks the service (the UI's
     Dockerfile takes the same argument, with ``ui`` as its default).

@@ -15,10 +15,10 @@ from typing import TextIO
 
 import boto3
 
-from apis.routes import SERVICES
 from cdktf_app.config import Settings, load_settings
 from delivery import ecr, ecs_wait, images, prerequisites, secrets, smoke, state
 from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
+from delivery.routes import SERVICES
 from delivery.stack import Stack, find_tools
 from delivery.steps import DeliveryError, Step, run_steps
 

@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from apis.routes import SERVICES, UI, ServiceRoute
+from delivery.routes import SERVICES, UI, ServiceRoute
 from delivery.steps import DeliveryError
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from apis.routes import ServiceRoute
+from delivery.routes import ServiceRoute
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILE = Path("cdktf.out/stacks/objdepth/cdk.tf.json")

@@ -1,6 +1,6 @@
 # Both model APIs: `--build-arg SERVICE=detection` (YOLO) or `SERVICE=depth` (Depth Anything V2).
 # Build from the repository root:  docker build -f docker/api.Dockerfile --build-arg SERVICE=depth .
-# Port, path prefix, wsgi app and health path come from apis/routes.py at start (docker/serve.py).
+# Port, path prefix, wsgi app and health path come from delivery/routes.py at start (docker/serve.py).
 # Three stages: `export` turns the model into ONNX with torch and ultralytics or transformers; `build`
 # installs only the `onnx` dependency group (plus what docker/requirements.py's SERVING_PICKS adds);
 # the final image serves through ONNX Runtime and holds no torch, torchvision, ultralytics or transformers.
@@ -18,7 +18,7 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # Same versions as the `torch` group of pyproject.toml (a test keeps them equal).
 ARG TORCH_VERSION=2.14.1
 ARG TORCHVISION_VERSION=0.29.1
-# The version tests/onnx exports with (a test keeps it equal to the dev environment's).
+# The version tests/export exports with (a test keeps it equal to the dev environment's).
 ARG ONNX_VERSION=1.23.2
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv \
@@ -31,6 +31,7 @@ RUN python /tmp/build/requirements.py /tmp/build/pyproject.toml "${SERVICE}" --w
     && pip check
 WORKDIR /app
 COPY apis/ apis/
+COPY delivery/__init__.py delivery/routes.py delivery/
 # The model is fetched by the service's own loading code, then exported with its manifest.
 ENV DETECTION_WEIGHTS=${DETECTION_WEIGHTS} DETECTION_WEIGHTS_DIR=/opt/models/weights \
     YOLO_CONFIG_DIR=/tmp/ultralytics YOLO_OFFLINE=1 YOLO_AUTOINSTALL=false \
@@ -58,6 +59,7 @@ COPY --from=export /opt/models/onnx /opt/models/onnx
 COPY docker/serve.py /usr/local/bin/serve
 WORKDIR /app
 COPY apis/ apis/
+COPY delivery/__init__.py delivery/routes.py delivery/
 # Everything written at run time goes under /tmp: the stack mounts a volume there and keeps the
 # root filesystem read-only. Each service reads only its own prefix's settings; DETECTION_WEIGHTS and
 # DEPTH_MODEL name the source the manifest must match.

@@ -1,7 +1,7 @@
 """Start or health-check the service of this image, as the routes table describes it.
 
 Every image runs ``python /usr/local/bin/serve`` (its CMD) and ``python /usr/local/bin/serve health``
-(its HEALTHCHECK). ``SERVICE`` (set from the build argument) names the entry of ``apis/routes.py``
+(its HEALTHCHECK). ``SERVICE`` (set from the build argument) names the entry of ``delivery/routes.py``
 that gives the port, the path prefix, the wsgi app and the health path and body, so no Dockerfile
 restates them. ``serve health URL [BODY]`` checks any URL instead (2xx and, if given, exactly BODY).
 """
@@ -17,7 +17,7 @@ UI_SCRIPT = "ui/app.py"
 
 def this_route():
     """The routes-table entry of ``$SERVICE`` (the one place the images read the table)."""
-    from apis.routes import by_name
+    from delivery.routes import by_name
 
     return by_name(os.environ["SERVICE"])
 

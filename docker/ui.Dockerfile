@@ -1,5 +1,5 @@
 # Web UI: Streamlit; calls the two APIs server-side. Port and health path (and its body `ok`) come
-# from apis/routes.py at start (docker/serve.py), as in the API image.
+# from delivery/routes.py at start (docker/serve.py), as in the API image.
 # Build from the repository root:  docker build -f docker/ui.Dockerfile -t objectdetectionreact/webapp .
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 ARG SERVICE=ui
@@ -29,8 +29,8 @@ RUN apt-get update \
 COPY --from=build /opt/venv /opt/venv
 COPY docker/serve.py /usr/local/bin/serve
 WORKDIR /app
-# The UI and serve read the routes table; nothing else of apis/ (no model code).
-COPY apis/__init__.py apis/routes.py apis/
+# The UI and serve read the routes table (delivery/routes.py); nothing of apis/ (no model code).
+COPY delivery/__init__.py delivery/routes.py delivery/
 COPY ui/ ui/
 # Everything written at run time goes under /tmp: the stack mounts a volume there and keeps the
 # root filesystem read-only.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from apis.routes import DEPTH, DETECTION, ServiceRoute
+from delivery.routes import DEPTH, DETECTION, ServiceRoute
 
 # The APIs accept 16 MB images; the page refuses bigger ones before calling them.
 MAX_UPLOAD_MB = 16

@@ -12,10 +12,12 @@ from flask_cors import CORS
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from apis.core import auth
-from apis.core.errors import ErrorCode, register_error_handlers
+from apis.core.error_handlers import register_error_handlers
+from apis.core.errors import ErrorCode
 from apis.core.logs import configure_logging
 from apis.core.metrics import ApiMetrics
 from apis.core.openapi import DOCS_PAGE, build_spec, endpoint, swagger_assets_dir
+from apis.core.predict_route import predict_blueprint
 from apis.core.schemas import HealthResponse, ModelInfoResponse
 from apis.core.service import InferenceGate, ModelHost, ModelService, ModelState, current_host
 from apis.core.settings import CoreSettings
@@ -40,6 +42,9 @@ def create_app(
 
     app = Flask(f"apis.{service.route.name}", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + _MULTIPART_SLACK_BYTES
+    # Text fields are bounded by the form models, which name the field; Werkzeug's own per-part
+    # limit (500 kB) would answer an anonymous 413 first.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.extensions["settings"] = settings
@@ -56,7 +61,7 @@ def create_app(
     _register_request_logging(app, metrics)
     auth.init_app(app, health_paths=("/health", f"{prefix}/health"))
 
-    for blueprint in (_common_blueprint(), service.blueprint()):
+    for blueprint in (_common_blueprint(), predict_blueprint(service)):
         app.register_blueprint(blueprint)
         if prefix:
             app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}_prefixed")

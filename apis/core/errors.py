@@ -1,15 +1,12 @@
-"""One exception type for every client-facing error, and the handlers that render it as JSON."""
+"""One exception type for every client-facing error, and the one enum of their codes.
+
+No web framework here: model code raises these too; :mod:`apis.core.error_handlers` renders them.
+"""
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
 from typing import Any
-
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 class ErrorCode(StrEnum):
@@ -37,18 +34,6 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-# Werkzeug's own HTTP errors (raised before our views run) mapped onto our machine codes.
-_HTTP_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "too_many_requests",
-    503: "unavailable",
-}
-
-
 class ApiError(Exception):
     """An error a client caused or must know about, rendered as ``{"success": false, ...}``."""
 
@@ -56,14 +41,14 @@ class ApiError(Exception):
         self,
         message: str,
         *,
-        code: str = "bad_request",
+        code: ErrorCode | str = ErrorCode.BAD_REQUEST,
         status: int = 400,
         headers: dict[str, str] | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = ErrorCode(code)  # a code outside the enum fails here, in the raising code's tests
         self.status = status
         self.headers = headers or {}
         self.details = details or {}
@@ -75,45 +60,17 @@ class ApiError(Exception):
 
 def invalid_parameter(field: str, message: str) -> ApiError:
     """A 400 for a form or query field that is present but unusable."""
-    return ApiError(f"{field}: {message}", code="invalid_parameter", details={"field": field})
+    return ApiError(f"{field}: {message}", code=ErrorCode.INVALID_PARAMETER, details={"field": field})
 
 
 class ServiceUnavailable(ApiError):
     """503 with ``Retry-After``: the model is not ready, or too many requests are waiting."""
 
-    def __init__(self, message: str, *, code: str = "unavailable", retry_after_s: int = 1) -> None:
+    def __init__(
+        self, message: str, *, code: ErrorCode | str = ErrorCode.UNAVAILABLE, retry_after_s: int = 1
+    ) -> None:
         super().__init__(message, code=code, status=503, headers={"Retry-After": str(retry_after_s)})
 
 
-def _render(error: ApiError):
-    response = jsonify(error.to_dict())
-    response.status_code = error.status
-    response.headers.update(error.headers)
-    return response
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Make every error JSON: our own, Werkzeug's (404, 405, 413...) and unexpected ones (500)."""
-
-    @app.errorhandler(ApiError)
-    def _api_error(error: ApiError):
-        return _render(error)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
-        status = error.code or 500
-        if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
-            message = f"request body is larger than the limit of {limit} bytes"
-        else:
-            message = error.description or error.name
-        # Keep Werkzeug's headers (405 must say which methods are allowed: Allow, RFC 9110).
-        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-        return _render(
-            ApiError(message, code=_HTTP_CODES.get(status, "http_error"), status=status, headers=headers)
-        )
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        log.exception("unhandled error")
-        return _render(ApiError("internal server error", code="internal_error", status=500))
+class ModelLoadError(RuntimeError):
+    """The model cannot be loaded; the message says what to do about it (shown by ``/health``)."""

@@ -39,13 +39,30 @@ def read_fields(model: type[FormT], context: dict[str, Any] | None = None) -> Fo
     """
     merged: dict[str, str] = {}
     checked: list[FormT] = []
-    for source in (request.args, request.form):
+    for source in (request.args, request.form, _text_file_parts(model)):
         present = {name: source[name] for name in model.model_fields if name in source}
         if present:
             checked.append(_validate(model, present, context))
             merged.update(present)
     # One source (the usual case) was validated above already; only a mix needs another pass.
     return checked[0] if len(checked) == 1 else _validate(model, merged, context)
+
+
+def _text_file_parts(model: type[FormFields]) -> dict[str, str]:
+    """Fields sent as file parts (``curl -F detections=@detections.json``), read as UTF-8 text.
+
+    Werkzeug files a part with a file name apart from the form; without this such a field would be
+    silently ignored. The image is never a form field, so it is never read here.
+    """
+    texts = {}
+    for name in model.model_fields:
+        part = request.files.get(name)
+        if part is not None and name not in request.form:
+            try:
+                texts[name] = part.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise invalid_parameter(name, "a file sent for this field must be UTF-8 text") from None
+    return texts
 
 
 def _validate(model: type[FormT], values: dict[str, str], context: dict[str, Any] | None) -> FormT:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from apis.core.errors import ErrorCode
+from apis.core.errors import ApiError, ErrorCode
+from apis.core.images import DecodedImage
 
 _TRUE_TEXT = {"true": True, "True": True, "1": True, "false": False, "False": False, "0": False}
 
@@ -78,3 +80,50 @@ class ImageInfo(BaseModel):
     filename: str | None = Field(description="The upload's file name, if it had one.")
     original_size: list[int] = Field(min_length=2, max_length=2, description="[height, width] in pixels.")
     format: str = Field(description="The image format, judged by content (JPEG, PNG, ...).")
+
+
+def image_info(image: DecodedImage) -> dict[str, Any]:
+    """The ``image_info`` block of a response: the upload as the service saw it."""
+    return {"filename": image.filename, "original_size": image.original_size, "format": image.source_format}
+
+
+#: The most objects one detection answer holds (``max_det``), so the most a depth request must accept.
+MAX_OBJECTS_PER_IMAGE = 1000
+#: Nesting a JSON form field may have; real clients send 3 levels (list, object, box).
+MAX_JSON_DEPTH = 32
+
+
+def parse_json_text(text: str, *, field: str, max_chars: int, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The JSON value of a text field, checked for size (413) and nesting (400) before it is used.
+
+    Raises :class:`ValueError` (a 400 naming the field, through the form model) for malformed or
+    too deeply nested JSON, and :class:`ApiError` 413 for text over ``max_chars``.
+    """
+    if len(text) > max_chars:
+        raise ApiError(
+            f"{field}: at most {max_chars} characters, got {len(text)}",
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
+            status=413,
+            details={"field": field},
+        )
+    too_deep = f"is nested deeper than the limit of {max_depth} levels"
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(too_deep) from None
+    except ValueError as exc:
+        raise ValueError(f"is not valid JSON ({exc.args[0] if exc.args else exc})") from None
+    if _depth(value) > max_depth:
+        raise ValueError(too_deep)
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Levels of lists and objects in a parsed JSON value (iterative: no recursion limit to hit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest

@@ -1,6 +1,6 @@
-"""The contract between the HTTP server and a model, and the host that runs one per worker.
+"""The host that runs one model service per worker (the service's hooks: :mod:`apis.core.hooks`).
 
-A :class:`ModelService` knows its model and its endpoints, nothing of workers or health.
+A :class:`ModelService` knows its model and its hooks, nothing of workers or health.
 The :class:`ModelHost` loads it once in the background (so ``/health`` can answer 503 while
 weights load), and guards it with an :class:`InferenceGate`: models are not thread-safe, and a
 bounded wait keeps an overloaded worker answering 503 instead of queueing without limit.
@@ -11,48 +11,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from flask import Blueprint, current_app
+from flask import current_app
 
-from apis.core.errors import ServiceUnavailable
-from apis.routes import ServiceRoute
+from apis.core.errors import ModelLoadError, ServiceUnavailable
+from apis.core.hooks import ModelService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class ModelLoadError(RuntimeError):
-    """The model cannot be loaded; the message says what to do about it."""
-
-
-class ModelService(ABC):
-    """One model behind HTTP. Subclasses implement the hooks; the core does the rest."""
-
-    #: The service's row in :mod:`apis.routes` (name, port, default path prefix).
-    route: ServiceRoute
-
-    @abstractmethod
-    def setup(self) -> None:
-        """Load the weights and run one warm-up inference; raise :class:`ModelLoadError` on failure."""
-
-    @abstractmethod
-    def info(self) -> dict[str, Any]:
-        """What ``/model-info`` shows: weights, classes, device, thresholds."""
-
-    @abstractmethod
-    def blueprint(self) -> Blueprint:
-        """The service's own endpoints; the core mounts them at the root and under the prefix."""
-
-    def field_schemas(self) -> dict[str, dict[str, Any]]:
-        """JSON Schema additions for form fields whose valid values depend on the loaded model."""
-        return {}
+__all__ = ["InferenceGate", "ModelHost", "ModelLoadError", "ModelService", "ModelState", "current_host"]
 
 
 class ModelState(StrEnum):

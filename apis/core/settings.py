@@ -10,14 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CoreSettings(BaseSettings):
-    """HTTP, limits and serving settings of one API process (documented in the README)."""
+    """HTTP, limits and serving settings of one API process (documented in docs/api.md)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     path_prefix: str | None = Field(
         default=None,
         description="Prefix the load balancer routes to this service (e.g. /yoloapi); routes are "
-        "served both at the root and under it. Default: the service's entry in apis/routes.py.",
+        "served both at the root and under it. Default: the service's entry in delivery/routes.py.",
     )
     device: str = Field(default="auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:0 ...")
     max_upload_mb: float = Field(default=16.0, gt=0, description="Largest accepted image upload, in MB.")

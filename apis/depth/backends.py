@@ -1,20 +1,75 @@
-"""Which implementation runs the depth model (``DEPTH_BACKEND``)."""
+"""The depth backends side by side: one protocol, the types they share, and the factory.
+
+``DEPTH_BACKEND`` picks torch (:mod:`apis.depth.model`, transformers) or onnx
+(:mod:`apis.depth.onnx_model`, ONNX Runtime). Neither derives from the other; each backend's modules
+are imported only when chosen, so the onnx image needs no torch.
+"""
 
 from __future__ import annotations
 
-from apis.depth.model import DepthEstimator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
 from apis.depth.settings import DepthSettings
+
+
+class DepthSemantics(StrEnum):
+    """What the numbers of a depth map mean."""
+
+    #: Relative inverse depth (disparity-like, no unit): larger means closer.
+    RELATIVE_INVERSE = "relative_inverse"
+    #: Distance from the camera in meters: smaller means closer.
+    METRIC_METERS = "metric_meters"
+
+    @property
+    def larger_is_closer(self) -> bool:
+        return self is DepthSemantics.RELATIVE_INVERSE
+
+
+@dataclass
+class DepthPrediction:
+    """A depth map at the original image size (``height x width`` float32) and where time went."""
+
+    depth: np.ndarray
+    timing_ms: dict[str, float] = field(default_factory=dict)
+
+
+class DepthBackend(Protocol):
+    """What the depth service needs of a backend. Not thread-safe: callers hold the gate."""
+
+    backend: str
+    device: str | None
+    model_path: Path | None
+    semantics: DepthSemantics
+    max_depth: float | None
+
+    @property
+    def parameter_count(self) -> int:
+        """Parameters of the loaded model (0 before loading)."""
+
+    def load(self) -> None:
+        """Open the model and warm it up; raise ``ModelLoadError`` saying what to do on failure."""
+
+    def predict(self, image: Image.Image) -> DepthPrediction:
+        """The depth map of ``image`` at its own size."""
 
 
 def create_estimator(
     settings: DepthSettings, *, device: str = "auto", torch_threads: int = 0
-) -> DepthEstimator:
+) -> DepthBackend:
     """The estimator for the configured backend: torch through transformers, or onnx through ONNX Runtime.
 
-    Each backend's modules are imported only when chosen, so the onnx image needs no torch.
+    ``torch_threads`` (TORCH_THREADS) sizes the onnx backend's intra-op pool too: one knob for both.
     """
     if settings.backend == "onnx":
         from apis.depth.onnx_model import OnnxDepthEstimator
 
-        return OnnxDepthEstimator(settings, device=device, torch_threads=torch_threads)
+        return OnnxDepthEstimator(settings, device=device, threads=torch_threads)
+    from apis.depth.model import DepthEstimator
+
     return DepthEstimator(settings, device=device, torch_threads=torch_threads)

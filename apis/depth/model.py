@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from apis.core.devices import apply_torch_threads, resolve_torch_device
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
+from apis.depth.backends import DepthPrediction, DepthSemantics
 from apis.depth.geometry import pad_to_aspect
 from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
-
-
-class DepthSemantics(StrEnum):
-    """What the numbers of a depth map mean."""
-
-    #: Relative inverse depth (disparity-like, no unit): larger means closer.
-    RELATIVE_INVERSE = "relative_inverse"
-    #: Distance from the camera in meters: smaller means closer.
-    METRIC_METERS = "metric_meters"
-
-    @property
-    def larger_is_closer(self) -> bool:
-        return self is DepthSemantics.RELATIVE_INVERSE
-
-
-@dataclass
-class DepthPrediction:
-    """A depth map at the original image size (``height x width`` float32) and where time went."""
-
-    depth: np.ndarray
-    timing_ms: dict[str, float] = field(default_factory=dict)
+from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
 
 class DepthEstimator:
-    """A transformers depth-estimation model. Not thread-safe: callers hold the inference gate."""
+    """The torch backend: a transformers depth model. Not thread-safe: callers hold the inference gate."""
 
     backend = "torch"
 

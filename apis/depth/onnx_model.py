@@ -16,15 +16,16 @@ padded or cropped, at the cost of some distortion for images of another shape.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from apis.depth.backends import DepthPrediction, DepthSemantics
 from apis.depth.geometry import pad_to_aspect
-from apis.depth.model import DepthEstimator, DepthPrediction, DepthSemantics
 from apis.depth.settings import DepthSettings
-from apis.export.runtime import OnnxModel, open_model
+from apis.runtimes.onnx_session import OnnxModel, open_model
 
 
 def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> tuple[int, int]:
@@ -44,13 +45,19 @@ def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> 
     )
 
 
-class OnnxDepthEstimator(DepthEstimator):
-    """Depth Anything exported to ONNX, run by ONNX Runtime. Not thread-safe: callers hold the gate."""
+class OnnxDepthEstimator:
+    """The onnx backend: a Depth Anything export on ONNX Runtime. Not thread-safe: callers hold the gate."""
 
     backend = "onnx"
 
-    def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
-        super().__init__(settings, device=device, torch_threads=torch_threads)
+    def __init__(self, settings: DepthSettings, device: str = "auto", threads: int = 0) -> None:
+        self.settings = settings
+        self.requested_device = device
+        self.threads = threads  # ONNX Runtime intra-op threads; 0 = one per available core
+        self.device: str | None = None
+        self.model_path: Path | None = None
+        self.semantics = DepthSemantics.RELATIVE_INVERSE
+        self.max_depth: float | None = None
         self.onnx: OnnxModel | None = None
         self._parameters = 0
         self._multiple = 14
@@ -68,7 +75,7 @@ class OnnxDepthEstimator(DepthEstimator):
             service="depth",
             source=s.model,
             device=self.requested_device,
-            threads=self.torch_threads,
+            threads=self.threads,
         )
         self.device = self.onnx.device
         depth = self.onnx.manifest.depth

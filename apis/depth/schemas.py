@@ -1,18 +1,27 @@
 """``POST /predict_depth``: its fields and its response, as pydantic models (validation and OpenAPI).
 
-``midpoints``, ``detections`` and ``image_info`` are JSON text inside a form field; their content is
-checked by :mod:`apis.depth.objects` (which gives precise messages) and described here for OpenAPI.
+``midpoints``, ``detections`` and ``image_info`` are JSON text inside a form field, parsed once here
+(size and nesting bounded; :mod:`apis.depth.objects` gives precise messages) and described for OpenAPI.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from apis.core.errors import invalid_parameter
-from apis.core.schemas import FormBool, FormFields, ImageInfo
+from apis.core.schemas import MAX_OBJECTS_PER_IMAGE, FormBool, FormFields, ImageInfo, parse_json_text
 from apis.depth import objects
 
 
@@ -90,30 +99,82 @@ def _walk_lists(schema: Any):
             yield from _walk_lists(value)
 
 
-MAX_OBJECTS_DOCUMENTED = 500
+#: Longest ``midpoints`` / ``detections`` text: 1,000 detections as ``POST /detect`` returns them,
+#: pretty-printed, take about 250 kB.
+MAX_OBJECTS_TEXT = 512 * 1024
+MAX_IMAGE_INFO_TEXT = 16 * 1024
+
+
+def _objects_field(parse: Callable[..., list[objects.ObjectQuery]], field: str) -> PlainValidator:
+    """Parse a JSON text field once into :class:`~apis.depth.objects.ObjectQuery` values."""
+
+    def validate(value: Any, info: ValidationInfo) -> list[objects.ObjectQuery]:
+        if not isinstance(value, str):
+            raise ValueError("expected JSON text")
+        max_objects = (info.context or {}).get("max_objects", MAX_OBJECTS_PER_IMAGE)
+        try:
+            return parse(
+                parse_json_text(value, field=field, max_chars=MAX_OBJECTS_TEXT), max_objects=max_objects
+            )
+        except objects.ObjectInputError as exc:
+            raise ValueError(str(exc)) from None
+
+    return PlainValidator(validate)
+
+
+def _image_info_field(value: Any) -> dict[str, Any]:
+    if not isinstance(value, str):
+        raise ValueError("expected JSON text")
+    parsed = parse_json_text(value, field="image_info", max_chars=MAX_IMAGE_INFO_TEXT)
+    if not isinstance(parsed, dict):
+        raise ValueError("expected a JSON object")
+    return parsed
+
+
+def _json_text_schema(annotation: Any, description: str, **limits: int | None) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "description": description, **json_content(annotation, **limits)}
+    )
+
+
+def _objects_text(parse: Callable[..., list[objects.ObjectQuery]], field: str, item: type, description: str):
+    """A form field of JSON text, kept parsed as the objects to measure (documented as a list of ``item``)."""
+    schema = _json_text_schema(list[item], description, max_items=MAX_OBJECTS_PER_IMAGE)
+    return Annotated[list[objects.ObjectQuery], _objects_field(parse, field), schema]
+
+
+Midpoints = _objects_text(
+    objects.parse_midpoints,
+    "midpoints",
+    MidpointIn,
+    "JSON list of points {x, y, class_name, confidence, bbox} (the original contract).",
+)
+Detections = _objects_text(
+    objects.parse_detections,
+    "detections",
+    DetectionIn,
+    "JSON: the detections list exactly as POST /detect returns it (with midpoints: both are measured).",
+)
+ClientImageInfo = Annotated[
+    dict[str, Any],
+    PlainValidator(_image_info_field),
+    _json_text_schema(dict[str, Any], "JSON object echoed back in image_info."),
+]
 
 
 class DepthForm(FormFields):
-    """Optional fields of ``POST /predict_depth`` (multipart form fields, or query parameters)."""
+    """Optional fields of ``POST /predict_depth`` (multipart form fields, or query parameters).
 
-    midpoints: str | None = Field(
-        default=None,
-        description="JSON list of points {x, y, class_name, confidence, bbox} (the original contract).",
-        json_schema_extra=json_content(list[MidpointIn], max_items=MAX_OBJECTS_DOCUMENTED),
-    )
-    detections: str | None = Field(
-        default=None,
-        description="JSON: the detections list exactly as POST /detect returns it (instead of midpoints).",
-        json_schema_extra=json_content(list[DetectionIn], max_items=MAX_OBJECTS_DOCUMENTED),
-    )
+    ``midpoints``, ``detections`` and ``image_info`` arrive as JSON text and are kept parsed:
+    the service reads typed objects, never the text.
+    """
+
+    midpoints: Midpoints | None = None
+    detections: Detections | None = None
     detection_count: int | None = Field(
         default=None, ge=0, le=1_000_000, description="Echoed in detection_info; default: objects sent."
     )
-    image_info: str | None = Field(
-        default=None,
-        description="JSON object echoed back in image_info.",
-        json_schema_extra=json_content(dict[str, Any]),
-    )
+    image_info: ClientImageInfo | None = None
     include_images: FormBool = Field(
         default=True, description="Return images (coloured depth, side by side)."
     )
@@ -129,25 +190,6 @@ class DepthForm(FormFields):
         description="A matplotlib colormap name; default DEPTH_COLORMAP (Spectral_r).",
     )
 
-    @field_validator("midpoints", "detections")
-    @classmethod
-    def _objects(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None:
-            parse = objects.parse_midpoints if info.field_name == "midpoints" else objects.parse_detections
-            max_objects = (info.context or {}).get("max_objects", MAX_OBJECTS_DOCUMENTED)
-            try:
-                parse(_json(value), max_objects=max_objects)
-            except objects.ObjectInputError as exc:
-                raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("image_info")
-    @classmethod
-    def _image_info(cls, value: str | None) -> str | None:
-        if value is not None and not isinstance(_json(value), dict):
-            raise ValueError("expected a JSON object")
-        return value
-
     @field_validator("colormap")
     @classmethod
     def _colormap(cls, value: str | None) -> str | None:
@@ -161,27 +203,13 @@ class DepthForm(FormFields):
         return value
 
     def object_queries(self, max_objects: int) -> list[objects.ObjectQuery]:
-        """The points to measure (already validated): the midpoints, then the detections, if sent."""
-        queries = []
-        if self.midpoints is not None:
-            queries += objects.parse_midpoints(_json(self.midpoints), max_objects=max_objects)
-        if self.detections is not None:
-            queries += objects.parse_detections(_json(self.detections), max_objects=max_objects)
+        """The points to measure: the midpoints, then the detections, at most ``max_objects`` together."""
+        queries = [*(self.midpoints or []), *(self.detections or [])]
         if len(queries) > max_objects:
             raise invalid_parameter(
                 "detections", f"at most {max_objects} objects per request, got {len(queries)}"
             )
         return queries
-
-    def client_image_info(self) -> dict[str, Any]:
-        return _json(self.image_info) if self.image_info is not None else {}
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"is not valid JSON ({exc.args[0] if exc.args else exc})") from None
 
 
 # ---------------------------------------------------------------- response

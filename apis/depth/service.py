@@ -1,30 +1,43 @@
-"""``POST /predict_depth``: the depth service plugged into the shared API core."""
+"""``POST /predict_depth``: the depth model's hooks for the shared API core (no HTTP here)."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
-
-from apis.core import requests as fields
-from apis.core.images import encode_data_url
-from apis.core.openapi import UPLOAD_ERRORS, endpoint
-from apis.core.service import ModelService, current_host
+from apis.core.hooks import ModelService, StageTimer
+from apis.core.images import DecodedImage, encode_data_url
+from apis.core.schemas import image_info
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
-from apis.depth.backends import create_estimator
+from apis.depth.backends import DepthPrediction, create_estimator
 from apis.depth.cache import DepthCacheSettings, DepthMapCache
 from apis.depth.schemas import DepthForm, PredictDepthResponse
 from apis.depth.settings import DepthSettings
-from apis.routes import DEPTH
+from delivery.routes import DEPTH
 
 
-class DepthService(ModelService):
+@dataclass(frozen=True)
+class DepthInputs:
+    """One request's typed inputs: the photo, the parsed form, and the objects to measure."""
+
+    image: DecodedImage
+    form: DepthForm
+    queries: list[objects.ObjectQuery]
+    detection_count: int
+    colormap: str
+
+
+class DepthService(ModelService[DepthForm, DepthInputs, DepthPrediction]):
     """Depth estimation with Depth Anything V2 (transformers): a depth map, and how near each object is."""
 
     route = DEPTH
+    predict_path = "/predict_depth"
+    predict_summary = "Depth map of a photo, and the depth and nearness rank of each object in it"
+    form = DepthForm
+    response = PredictDepthResponse
 
     def __init__(self, settings: DepthSettings | None = None, core: CoreSettings | None = None) -> None:
         self.settings = settings or DepthSettings()
@@ -59,90 +72,82 @@ class DepthService(ModelService):
             "backend": self.estimator.backend,
         }
 
-    def blueprint(self) -> Blueprint:
-        blueprint = Blueprint("depth", __name__)
-        blueprint.add_url_rule("/predict_depth", view_func=self._predict_depth, methods=["POST"])
-        return blueprint
-
     def field_schemas(self) -> dict[str, dict[str, Any]]:
         """``colormap`` takes any colormap name matplotlib knows."""
         return {"colormap": {"enum": render.colormap_names()}}
 
-    @endpoint(
-        summary="Depth map of a photo, and the depth and nearness rank of each object in it",
-        form=DepthForm,
-        upload_field="image",
-        response=PredictDepthResponse,
-        errors=UPLOAD_ERRORS,
-    )
-    def _predict_depth(self):
-        started = time.perf_counter()
-        host = current_host()
-        host.require_ready()
-        core: CoreSettings = current_app.extensions["settings"]
-        form = fields.read_fields(DepthForm, context={"max_objects": self.settings.max_objects})
-        colormap = form.colormap or self.settings.colormap
+    def form_context(self) -> dict[str, Any]:
+        return {"max_objects": self.settings.max_objects}
+
+    def decode_request(self, form: DepthForm, image: DecodedImage) -> DepthInputs:
         queries = form.object_queries(self.settings.max_objects)
-        detection_count = len(queries) if form.detection_count is None else form.detection_count
-        upload = fields.read_image(core)
-        decoded_at = time.perf_counter()
-
-        prediction, waited_s = self.depth_cache.predict(
-            upload.image,
-            lambda: host.infer(lambda: self.estimator.predict(upload.image)),
-            current_app.extensions["metrics"].cache_lookups,
+        return DepthInputs(
+            image=image,
+            form=form,
+            queries=queries,
+            detection_count=len(queries) if form.detection_count is None else form.detection_count,
+            colormap=form.colormap or self.settings.colormap,
         )
-        postprocess_started = time.perf_counter()
-        depth = prediction.depth
-        semantics = self.estimator.semantics
-        measured = objects.measure_objects(
-            depth, queries, larger_is_closer=semantics.larger_is_closer, box_core=self.settings.box_core
-        )
-        stats = objects.depth_stats(depth)
-        timing = {
-            "decode": (decoded_at - started) * 1000,
-            "queue": waited_s * 1000,
-            **prediction.timing_ms,
-            "postprocess": (time.perf_counter() - postprocess_started) * 1000,
-        }
 
+    def predict(self, inputs: DepthInputs) -> DepthPrediction:
+        return self.estimator.predict(inputs.image.image)
+
+    def run_model(
+        self,
+        inputs: DepthInputs,
+        infer: Callable[[], tuple[DepthPrediction, float]],
+        cache_lookups: Any = None,
+    ) -> tuple[DepthPrediction, float]:
+        """A photo seen recently (same pixels, same model settings) is answered from the depth-map cache."""
+        return self.depth_cache.predict(inputs.image.image, infer, cache_lookups)
+
+    def encode_response(
+        self, inputs: DepthInputs, output: DepthPrediction, timer: StageTimer
+    ) -> dict[str, Any]:
+        form, depth, semantics = inputs.form, output.depth, self.estimator.semantics
+        with timer.stage("postprocess"):
+            measured = objects.measure_objects(
+                depth,
+                inputs.queries,
+                larger_is_closer=semantics.larger_is_closer,
+                box_core=self.settings.box_core,
+            )
+            stats = objects.depth_stats(depth)
         body: dict[str, Any] = {
             "success": True,
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "model_info": self.summary(),
             "depth_semantics": semantics.value,
-            "image_info": {
-                **form.client_image_info(),
-                "original_size": upload.original_size,
-                "filename": upload.filename,
-                "format": upload.source_format,
+            "image_info": {**(form.image_info or {}), **image_info(inputs.image)},
+            "detection_info": {
+                "detection_count": inputs.detection_count,
+                "midpoints_processed": len(measured),
             },
-            "detection_info": {"detection_count": detection_count, "midpoints_processed": len(measured)},
             "depth_stats": {k: round(v, 4) for k, v in stats.items()},
             "depth_at_objects": measured,
         }
-        encode_started = time.perf_counter()
-        if form.include_images:
-            nearness = objects.closeness(
-                depth, stats["min_depth"], stats["max_depth"], larger_is_closer=semantics.larger_is_closer
-            )
-            body["images"] = self._pictures(
-                upload.image, nearness, colormap, grayscale=form.grayscale, pred_only=form.pred_only
-            )
-        if form.include_depth_map:
-            picture, undo = render.depth_png16(depth)
-            body["depth_map"] = {
-                "png16": encode_data_url(picture, fmt="PNG"),
-                **undo,
-                "semantics": semantics.value,
-            }
-        if form.include_images or form.include_depth_map:
-            timing["encode"] = (time.perf_counter() - encode_started) * 1000
-        timing["total"] = (time.perf_counter() - started) * 1000
-        body["timing_ms"] = {k: round(v, 2) for k, v in timing.items()}
-        current_app.extensions["metrics"].observe_stages(body["timing_ms"])
-        # Answer through the documented schema: the keys sent are exactly those set here.
-        return jsonify(PredictDepthResponse.model_validate(body).model_dump(mode="json", exclude_unset=True))
+        if not (form.include_images or form.include_depth_map):
+            return body
+        with timer.stage("encode"):
+            if form.include_images:
+                nearness = objects.closeness(
+                    depth, stats["min_depth"], stats["max_depth"], larger_is_closer=semantics.larger_is_closer
+                )
+                body["images"] = self._pictures(
+                    inputs.image.image,
+                    nearness,
+                    inputs.colormap,
+                    grayscale=form.grayscale,
+                    pred_only=form.pred_only,
+                )
+            if form.include_depth_map:
+                picture, undo = render.depth_png16(depth)
+                body["depth_map"] = {
+                    "png16": encode_data_url(picture, fmt="PNG"),
+                    **undo,
+                    "semantics": semantics.value,
+                }
+        return body
 
     def _pictures(
         self, photo, nearness, colormap: str, *, grayscale: bool, pred_only: bool

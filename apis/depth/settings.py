@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apis.core.schemas import MAX_OBJECTS_PER_IMAGE
+
 DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 
 
@@ -48,7 +50,11 @@ class DepthSettings(BaseSettings):
         description="Share of a box's width and height, around its centre, over which depth_median is taken.",
     )
     max_objects: int = Field(
-        default=500, ge=1, le=10_000, description="Most midpoints or detections per request."
+        default=MAX_OBJECTS_PER_IMAGE,
+        ge=1,
+        le=10_000,
+        description="Most midpoints and detections together per request (default: the most POST /detect "
+        "returns, 1000).",
     )
     backend: Literal["torch", "onnx"] = Field(
         default="torch",

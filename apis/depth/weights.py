@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 
 OFFLINE_HINT = (
     "set DEPTH_MODEL to a local folder saved with save_pretrained, run `python -m apis.depth.weights` "

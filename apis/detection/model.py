@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from apis.core.devices import apply_torch_threads, resolve_torch_device
+from apis.detection.backends import Detection, DetectParams, Prediction, class_ids, default_params
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import prepare_ultralytics_environment, resolve_weights
-
-
-@dataclass(frozen=True)
-class DetectParams:
-    """Per-request knobs of one prediction."""
-
-    conf: float
-    iou: float
-    imgsz: int
-    max_det: int
-    classes: list[int] | None = None
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One object: class, confidence and box in original-image pixels."""
-
-    class_id: int
-    class_name: str
-    confidence: float
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "confidence": round(self.confidence, 4),
-            "bbox": {
-                "x1": round(self.x1, 2),
-                "y1": round(self.y1, 2),
-                "x2": round(self.x2, 2),
-                "y2": round(self.y2, 2),
-            },
-        }
+from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
 
 @dataclass
-class Prediction:
-    """Detections sorted by confidence, plus what is needed to draw them and where time went."""
+class TorchPrediction(Prediction):
+    """Detections of the torch backend; keeps ultralytics' result to draw with its own plotting."""
 
-    detections: list[Detection]
-    result: Any  # ultralytics.engine.results.Results, kept for plotting
-    timing_ms: dict[str, float] = field(default_factory=dict)
+    result: Any = None  # ultralytics.engine.results.Results
 
     def annotated(self) -> Image.Image:
         """The image with boxes and labels drawn (ultralytics' own plotting, OpenCV backend)."""
@@ -66,7 +28,7 @@ class Prediction:
 
 
 class YoloDetector:
-    """An ultralytics YOLO model. Not thread-safe: callers hold the inference gate."""
+    """The torch backend: an ultralytics YOLO model. Not thread-safe: callers hold the inference gate."""
 
     backend = "torch"
 
@@ -99,10 +61,9 @@ class YoloDetector:
         apply_torch_threads(self.torch_threads)
 
     def default_params(self) -> DetectParams:
-        s = self.settings
-        return DetectParams(conf=s.conf, iou=s.iou, imgsz=s.imgsz, max_det=s.max_det)
+        return default_params(self.settings)
 
-    def predict(self, image: Image.Image, params: DetectParams) -> Prediction:
+    def predict(self, image: Image.Image, params: DetectParams) -> TorchPrediction:
         """Run the model on an RGB image; boxes come back in that image's pixels."""
         if self._model is None:
             raise RuntimeError("model not loaded")
@@ -134,16 +95,8 @@ class YoloDetector:
             "postprocess": round(float(speed.get("postprocess", 0.0)), 2),
             "model_call": round(total_ms, 2),
         }
-        return Prediction(detections=detections, result=result, timing_ms=timing)
+        return TorchPrediction(detections=detections, timing_ms=timing, result=result)
 
     def resolve_classes(self, wanted: list[str | int]) -> list[int]:
         """Class names (spelled as the model does) or ids -> ids; unknown ones raise ``KeyError``."""
-        lookup = {name: class_id for class_id, name in self.names.items()}
-        lookup.update({str(class_id): class_id for class_id in self.names})
-        ids: list[int] = []
-        for item in wanted:
-            text = str(item).strip(" \t")
-            if text not in lookup:
-                raise KeyError(text)
-            ids.append(lookup[text])
-        return ids
+        return class_ids(self.names, wanted)

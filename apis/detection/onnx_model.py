@@ -2,7 +2,7 @@
 
 No torch and no ultralytics: the production image serves this. The steps follow
 ``ultralytics.engine.predictor`` and ``ultralytics.utils.nms`` so that both backends return the same
-boxes (tests/onnx checks it): the letterbox keeps the aspect ratio and pads to the model's stride
+boxes (tests/export checks it): the letterbox keeps the aspect ratio and pads to the model's stride
 (the smallest rectangle when the export has dynamic height and width, as ultralytics does for ``.pt``
 and dynamic ONNX models), one best class per candidate above the confidence threshold, class-aware NMS
 (OpenCV's ``NMSBoxesBatched``), ``max_det`` kept, boxes mapped back to the original pixels and clipped.
@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from apis.detection.model import Detection, DetectParams, Prediction, YoloDetector
+from apis.detection.backends import Detection, DetectParams, Prediction, class_ids, default_params
 from apis.detection.settings import DetectionSettings
-from apis.export.runtime import OnnxModel, open_model
+from apis.runtimes.onnx_session import OnnxModel, open_model
 
 PAD_VALUE = 114  # ultralytics' letterbox grey
 MAX_NMS = 30_000  # most candidates that enter NMS, highest confidence first (ultralytics' max_nms)
@@ -155,13 +155,18 @@ class OnnxPrediction(Prediction):
         return draw_detections(self.image, self.detections)
 
 
-class OnnxYoloDetector(YoloDetector):
-    """A YOLO model exported to ONNX, run by ONNX Runtime. Not thread-safe: callers hold the gate."""
+class OnnxYoloDetector:
+    """The onnx backend: a YOLO export run by ONNX Runtime. Not thread-safe: callers hold the gate."""
 
     backend = "onnx"
 
-    def __init__(self, settings: DetectionSettings, device: str = "auto", torch_threads: int = 0) -> None:
-        super().__init__(settings, device=device, torch_threads=torch_threads)
+    def __init__(self, settings: DetectionSettings, device: str = "auto", threads: int = 0) -> None:
+        self.settings = settings
+        self.requested_device = device
+        self.threads = threads  # ONNX Runtime intra-op threads; 0 = one per available core
+        self.device: str | None = None
+        self.weights_path: str | None = None
+        self.names: dict[int, str] = {}
         self.stride = 32
         self.onnx: OnnxModel | None = None
 
@@ -174,13 +179,16 @@ class OnnxYoloDetector(YoloDetector):
             service="detection",
             source=s.weights,
             device=self.requested_device,
-            threads=self.torch_threads,
+            threads=self.threads,
         )
         self.device = self.onnx.device
         self.stride = int(self.onnx.manifest.input.get("stride", 32))
         self.names = self.onnx.manifest.names
         self.weights_path = str(s.onnx_path)
         self.predict(Image.new("RGB", (s.imgsz, s.imgsz), (114, 114, 114)), self.default_params())
+
+    def default_params(self) -> DetectParams:
+        return default_params(self.settings)
 
     def predict(self, image: Image.Image, params: DetectParams) -> OnnxPrediction:
         """Run the model on an RGB image; boxes come back in that image's pixels."""
@@ -209,4 +217,8 @@ class OnnxYoloDetector(YoloDetector):
             "postprocess": round((finished - inferred) * 1000, 2),
             "model_call": round((finished - started) * 1000, 2),
         }
-        return OnnxPrediction(detections=detections, result=None, timing_ms=timing, image=image)
+        return OnnxPrediction(detections=detections, timing_ms=timing, image=image)
+
+    def resolve_classes(self, wanted: list[str | int]) -> list[int]:
+        """Class names (spelled as the model does) or ids -> ids; unknown ones raise ``KeyError``."""
+        return class_ids(self.names, wanted)

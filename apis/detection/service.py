@@ -1,22 +1,18 @@
-"""``POST /detect``: the detection service plugged into the shared API core."""
+"""``POST /detect``: the detection model's hooks for the shared API core (no HTTP here)."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
-
-from apis.core import requests as fields
-from apis.core.images import encode_data_url
-from apis.core.openapi import UPLOAD_ERRORS, endpoint
-from apis.core.service import ModelService, current_host
+from apis.core.hooks import ModelService, StageTimer
+from apis.core.images import DecodedImage, encode_data_url
+from apis.core.schemas import image_info
 from apis.core.settings import CoreSettings
-from apis.detection.backends import create_detector
-from apis.detection.model import DetectParams
+from apis.detection.backends import DetectParams, Prediction, create_detector
 from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
 from apis.detection.settings import DetectionSettings
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 
 
 def _regex_literal(text: str) -> str:
@@ -24,10 +20,23 @@ def _regex_literal(text: str) -> str:
     return "".join("\\" + ch if ch in r"\^$.|?*+()[]{}" else ch for ch in text)
 
 
-class DetectionService(ModelService):
+@dataclass(frozen=True)
+class DetectInputs:
+    """One request's typed inputs: the photo, the thresholds, and whether to draw the boxes."""
+
+    image: DecodedImage
+    params: DetectParams
+    include_image: bool
+
+
+class DetectionService(ModelService[DetectForm, DetectInputs, Prediction]):
     """Object detection with YOLO (ultralytics): each object in a photo with its class, confidence and box."""
 
     route = DETECTION
+    predict_path = "/detect"
+    predict_summary = "Detect objects in a photo"
+    form = DetectForm
+    response = DetectResponse
 
     def __init__(self, settings: DetectionSettings | None = None, core: CoreSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
@@ -49,6 +58,9 @@ class DetectionService(ModelService):
             "defaults": {"conf": s.conf, "iou": s.iou, "imgsz": s.imgsz, "max_det": s.max_det},
         }
 
+    def form_context(self) -> dict[str, Any]:
+        return {"resolve_classes": self.detector.resolve_classes}
+
     def field_schemas(self) -> dict[str, dict[str, Any]]:
         """``classes`` takes this model's class names or ids, comma-separated."""
         if not self.detector.names:
@@ -67,11 +79,6 @@ class DetectionService(ModelService):
             "device": self.detector.device,
         }
 
-    def blueprint(self) -> Blueprint:
-        blueprint = Blueprint("detection", __name__)
-        blueprint.add_url_rule("/detect", view_func=self._detect, methods=["POST"])
-        return blueprint
-
     def read_params(self, form: DetectForm) -> DetectParams:
         """Per-request thresholds: the form's values, or the configured defaults."""
         s = self.settings
@@ -86,44 +93,23 @@ class DetectionService(ModelService):
             classes=classes,
         )
 
-    @endpoint(
-        summary="Detect objects in a photo",
-        form=DetectForm,
-        upload_field="image",
-        response=DetectResponse,
-        errors=UPLOAD_ERRORS,
-    )
-    def _detect(self):
-        started = time.perf_counter()
-        host = current_host()
-        host.require_ready()
-        core: CoreSettings = current_app.extensions["settings"]
-        form = fields.read_fields(DetectForm, context={"resolve_classes": self.detector.resolve_classes})
-        params = self.read_params(form)
-        upload = fields.read_image(core)
-        decoded_at = time.perf_counter()
+    def decode_request(self, form: DetectForm, image: DecodedImage) -> DetectInputs:
+        return DetectInputs(image=image, params=self.read_params(form), include_image=form.include_image)
 
-        prediction, waited_s = host.infer(lambda: self.detector.predict(upload.image, params))
-        timing = {"decode": (decoded_at - started) * 1000, "queue": waited_s * 1000, **prediction.timing_ms}
+    def predict(self, inputs: DetectInputs) -> Prediction:
+        return self.detector.predict(inputs.image.image, inputs.params)
 
-        annotated_image = None
-        if form.include_image:
-            encode_started = time.perf_counter()
-            annotated_image = encode_data_url(prediction.annotated(), quality=self.settings.jpeg_quality)
-            timing["encode"] = (time.perf_counter() - encode_started) * 1000
-        timing["total"] = (time.perf_counter() - started) * 1000
-        response = DetectResponse(
-            detections=[d.to_dict() for d in prediction.detections],
-            detection_count=len(prediction.detections),
-            image_info={
-                "filename": upload.filename,
-                "original_size": upload.original_size,
-                "format": upload.source_format,
-            },
-            model=self.summary(),
-            timing_ms={k: round(v, 2) for k, v in timing.items()},
-            annotated_image=annotated_image,
-        )
-        current_app.extensions["metrics"].observe_stages(response.timing_ms)
-        skip = {"annotated_image"} if annotated_image is None else set()
-        return jsonify(response.model_dump(exclude=skip))
+    def encode_response(self, inputs: DetectInputs, output: Prediction, timer: StageTimer) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "success": True,
+            "detections": [d.to_dict() for d in output.detections],
+            "detection_count": len(output.detections),
+            "image_info": image_info(inputs.image),
+            "model": self.summary(),
+        }
+        if inputs.include_image:
+            with timer.stage("encode"):
+                body["annotated_image"] = encode_data_url(
+                    output.annotated(), quality=self.settings.jpeg_quality
+                )
+        return body

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import apis.core.images  # noqa: F401  (keeps Pillow's Image.open before ultralytics patches it)
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 
 OFFLINE_HINT = (
     "set DETECTION_WEIGHTS to a local .pt file, "

@@ -1,6 +1,6 @@
-"""ONNX export of the configured models (``python -m apis.export``) and what the ONNX backends share.
+"""ONNX export of the configured models (``python -m apis.export``), run at build time with torch.
 
 The exporters (:mod:`apis.export.detection`, :mod:`apis.export.depth`) need torch and the model
-libraries; :mod:`apis.export.manifest` and :mod:`apis.export.runtime` need neither, so the served
-ONNX backends import only those two.
+libraries. What they write, and what the served ONNX backends read, is described by
+:mod:`apis.runtimes.onnx_manifest` (standard library only); serving never imports this package.
 """

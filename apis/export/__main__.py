@@ -14,8 +14,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from apis.core.service import ModelLoadError
-from apis.export.manifest import Manifest
+from apis.core.errors import ModelLoadError
+from apis.runtimes.onnx_manifest import Manifest
 
 SERVICES = ("detection", "depth")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
-from apis.export.manifest import Manifest, sha256_of
+from apis.runtimes.onnx_manifest import Manifest, sha256_of
 
 OPSET = 17
 # Traced with odd patch counts (19 x 25 patches) and checked at another shape (the transposed one).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import prepare_ultralytics_environment, resolve_weights
-from apis.export.manifest import Manifest, sha256_of
+from apis.runtimes.onnx_manifest import Manifest, sha256_of
 
 
 def export_detection(settings: DetectionSettings, onnx_path: Path, manifest_path: Path) -> Manifest:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import (
     Construct,
     lb,
@@ -23,6 +22,7 @@ from cdktf_app.config import Settings
 from cdktf_app.constructs.access_logs import AccessLogBucket
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.security import ANYWHERE, allow_tcp
+from delivery.routes import SERVICES, ServiceRoute
 
 # Listener rule priorities: the API prefixes in the order of the routes table, 10 apart; the rule closing
 # an API's operational paths comes just before its forwarding rule.

@@ -1,4 +1,4 @@
-"""One ECS service on EC2 (used once per entry of ``apis/routes.py``).
+"""One ECS service on EC2 (used once per entry of ``delivery/routes.py``).
 
 Each service gets its own log group, execution role (pull its image, write its logs, read its
 secrets), empty task role (the apps call no AWS API), bridge-mode task definition with a dynamic
@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from apis.routes import ServiceRoute
 from cdktf_app.cdk import (
     Construct,
     TerraformResourceLifecycle,
@@ -27,6 +26,7 @@ from cdktf_app.cdk import (
 )
 from cdktf_app.config import ServiceSettings, Settings
 from cdktf_app.constructs.iam import ServiceRole, allow
+from delivery.routes import ServiceRoute
 
 # A writable scratch volume for read-only root file systems (temporary files, library caches).
 SCRATCH_VOLUME = "scratch"

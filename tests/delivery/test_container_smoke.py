@@ -17,11 +17,11 @@ import requests
 from apis.core.schemas import ErrorResponse
 from apis.depth.schemas import PredictDepthResponse
 from apis.detection.schemas import DetectResponse
-from apis.routes import DEPTH, DETECTION, SERVICES, UI
 from delivery import image_smoke, task_definitions
 from delivery.base_image import arg_default, ensure_base_image
 from delivery.engine import detect_engine
 from delivery.images import IMAGES, ROOT
+from delivery.routes import DEPTH, DETECTION, SERVICES, UI
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(2400)]

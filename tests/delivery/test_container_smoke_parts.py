@@ -5,11 +5,11 @@ import subprocess
 
 import pytest
 
-from apis.routes import DEPTH, DETECTION, SERVICES, UI
 from delivery import image_smoke, task_definitions
 from delivery.base_image import arg_default
 from delivery.engine import ContainerEngine
 from delivery.images import IMAGES, ROOT
+from delivery.routes import DEPTH, DETECTION, SERVICES, UI
 
 LB = "http://${aws_lb.load-balancer_alb_15AADC07.dns_name}"
 

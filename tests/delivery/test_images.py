@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apis.routes import SERVICES
 from delivery import images
+from delivery.routes import SERVICES
 
 
 class FakeEngine:

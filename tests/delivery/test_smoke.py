@@ -2,7 +2,7 @@
 
 import pytest
 
-from apis.routes import SERVICES
+from delivery.routes import SERVICES
 from delivery.smoke import SmokeTestFailed, check_route, smoke_test
 
 FAST = {"timeout_s": 0.3, "poll_s": 0.05, "request_timeout_s": 2}

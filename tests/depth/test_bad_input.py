@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from PIL import Image
 
@@ -130,3 +133,54 @@ def test_extreme_aspect_ratios_get_a_map_of_their_own_size(client, size):
     assert response.status_code == 200, response.get_json()
     depth_map = response.get_json()["depth_map"]
     assert (depth_map["width"], depth_map["height"]) == size
+
+
+@pytest.mark.parametrize("field", ["midpoints", "detections", "image_info"])
+def test_deeply_nested_json_is_a_400_naming_the_field_and_the_limit(client, small_photo, field):
+    """About 2 KB of brackets (1,000 levels) used to reach json.loads' recursion limit: a 500."""
+    nested = "[" * 1000 + "]" * 1000
+    body = assert_error(predict(client, small_photo, **{field: nested}), 400, "invalid_parameter", field)
+    assert "nested deeper than the limit of 32 levels" in body["error"]
+
+
+def test_nesting_within_the_limit_is_judged_on_its_content(client, small_photo):
+    body = assert_error(
+        predict(client, small_photo, image_info={"a": [[[{"b": 1}]]]}, midpoints="[" * 33 + "]" * 33),
+        400,
+        "invalid_parameter",
+        "midpoints",
+    )
+    assert "nested deeper" in body["error"]
+    info = {"camera": {"lens": {"mm": [35]}}}
+    assert predict(client, small_photo, image_info=info).get_json()["image_info"]["camera"] == info["camera"]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("midpoints", 512 * 1024), ("image_info", 16 * 1024)])
+def test_a_huge_text_field_is_a_413_naming_the_field_and_its_limit(client, small_photo, field, limit):
+    """A 1 MB field used to get Werkzeug's 413 about the whole body, naming neither."""
+    huge = '{"pad": "' + "x" * (1024 * 1024) + '"}'
+    body = assert_error(predict(client, small_photo, **{field: huge}), 413, "payload_too_large", field)
+    assert f"at most {limit} characters" in body["error"]
+
+
+def test_every_detection_list_the_detection_api_can_return_is_accepted(client, small_photo):
+    """POST /detect answers up to 1,000 objects (max_det's ceiling); depth takes all of them."""
+    boxes = [detection(i % 60, i % 40, i % 60 + 4, i % 40 + 4, confidence=0.5) for i in range(1000)]
+    response = predict(client, small_photo, detections=boxes, include_images="false")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["detection_info"] == {"detection_count": 1000, "midpoints_processed": 1000}
+
+
+def test_a_field_sent_as_a_file_part_is_read_like_a_text_field(client, small_photo):
+    """``curl -F detections=@detections.json`` sends a file part; it used to be ignored silently."""
+    boxes = json.dumps([detection(0, 0, 4, 4), detection(10, 10, 20, 20)]).encode()
+    form = {"image": (io.BytesIO(small_photo), "photo.png"), "detections": (io.BytesIO(boxes), "d.json")}
+    response = client.post("/predict_depth", data=form, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["detection_info"]["midpoints_processed"] == 2
+    binary = {
+        "image": (io.BytesIO(small_photo), "photo.png"),
+        "midpoints": (io.BytesIO(b"\xff\xfe"), "m.bin"),
+    }
+    response = client.post("/predict_depth", data=binary, content_type="multipart/form-data")
+    assert assert_error(response, 400, "invalid_parameter", "midpoints")["error"].endswith("UTF-8 text")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from apis.depth import objects
-from apis.depth.model import DepthPrediction
+from apis.depth.backends import DepthPrediction
 from tests.depth.helpers import detection, predict
 from tests.support.images import encode, gradient
 

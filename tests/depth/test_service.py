@@ -15,7 +15,7 @@ from apis.core.settings import CoreSettings
 from apis.depth import weights
 from apis.depth.service import DepthService
 from apis.depth.settings import DEFAULT_MODEL, DepthSettings
-from apis.routes import DEPTH
+from delivery.routes import DEPTH
 from tests.depth.conftest import TEST_INPUT_SIZE
 from tests.depth.helpers import detection, predict
 from tests.support.images import encode, gradient
@@ -221,4 +221,18 @@ def test_real_gunicorn_server(tmp_path, tiny_depth_model, photo_bytes):
             timeout=60,
         )
         assert bad.status_code == 400 and bad.json()["field"] == "midpoints"
+        nested = requests.post(
+            f"{server.url}/predict_depth",
+            files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
+            data={"detections": "[" * 1000 + "]" * 1000},
+            timeout=60,
+        )
+        assert nested.status_code == 400 and nested.json()["field"] == "detections"
+        huge = requests.post(
+            f"{server.url}/predict_depth",
+            files={"image": ("bus.jpg", photo_bytes["bus.jpg"])},
+            data={"image_info": '{"pad": "' + "x" * 1_000_000 + '"}'},
+            timeout=60,
+        )
+        assert huge.status_code == 413 and huge.json()["field"] == "image_info"
     assert "POST /depthapi/predict_depth 200" in server.output()

@@ -13,7 +13,7 @@ from apis.core.app import create_app
 from apis.core.auth import API_KEY_HEADER, ApiKeys
 from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 from tests.support.servers import run_api
 
 OLD_KEY = "old-key-0123456789abcdef"

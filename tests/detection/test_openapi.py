@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import given, settings
 
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 from tests.support.fuzzing import (
     BMP_DECLARING_HUGE_PICTURE,
     BROKEN_UPLOAD_REGRESSIONS,

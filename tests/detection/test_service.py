@@ -15,7 +15,7 @@ from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
 from apis.detection.settings import DetectionSettings
 from apis.detection.weights import resolve_weights
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 from tests.support.metrics import metric_value
 from tests.support.servers import run_api
 

@@ -15,7 +15,7 @@ import requests
 from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.detection.service import DetectionService
-from apis.routes import DETECTION
+from delivery.routes import DETECTION
 from tests.support.metrics import metric_value
 from tests.support.servers import run_api
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from apis.routes import SERVICES
 from cdktf_app.config import (
     DEFAULT_SETTINGS_FILE,
     MIN_CONTAINER_MEMORY_MIB,
@@ -15,6 +14,7 @@ from cdktf_app.config import (
     load_settings,
     settings_from_dict,
 )
+from delivery.routes import SERVICES
 from tests.infra.helpers import DEPLOYED, raw_settings
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c"

@@ -1,4 +1,4 @@
-"""Load balancer, listeners, path rules and target groups, all derived from ``apis/routes.py``."""
+"""Load balancer, listeners, path rules and target groups, all derived from ``delivery/routes.py``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from apis.routes import SERVICES, ServiceRoute
 from cdktf_app.cdk import Testing
 from cdktf_app.config import settings_from_dict
+from delivery.routes import SERVICES, ServiceRoute
 from tests.infra.helpers import DEPLOYED, Synthesized, raw_settings
 
 Testing.__test__ = False

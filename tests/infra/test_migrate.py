@@ -53,7 +53,7 @@ def test_import_writes_a_valid_settings_file_and_reports_each_variable(tmp_path:
     assert 'region -> aws_region = "eu-west-1"' in report
     assert "yolo_cpu -> services.detection.container_cpu = 512" in report
     assert "ami_id: the ECS-optimized AMI is read from its public SSM parameter" in report
-    assert "yolo_container_port: ports come from apis/routes.py" in report
+    assert "yolo_container_port: ports come from delivery/routes.py" in report
     assert "cpu_high_threshold: instances scale by ECS managed scaling" in report
     assert "mystery_knob = 7: not a variable this tool knows" in report
     defaults = report.split("Defaults that differ")[1].split("Dropped:")[0]

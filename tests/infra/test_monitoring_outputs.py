@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from apis.routes import SERVICES
 from cdktf_app.cdk import Testing
+from delivery.routes import SERVICES
 from tests.infra.helpers import Synthesized
 
 Testing.__test__ = False

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from apis.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
 from cdktf_app.cdk import Testing
 from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, PROXY_CPU_UNITS, PROXY_MEMORY_MIB, settings_from_dict
 from cdktf_app.constructs.service import ServiceWiring, container_definition, health_check_command
+from delivery.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
 from tests.infra.helpers import Synthesized, raw_settings
 
 Testing.__test__ = False

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from apis.routes import ServiceRoute
+from delivery.routes import ServiceRoute
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPPORT_DIR = Path(__file__).resolve().parent
@@ -140,6 +140,6 @@ def gunicorn_command(wsgi_app: str, port: int, *extra: str) -> list[str]:
 def run_api(route: ServiceRoute, *, workdir: Path, env: dict[str, str]) -> Iterator[RunningServer]:
     """The API of ``route`` under the images' gunicorn command, on a free port, once healthy."""
     port = free_port()
-    command = gunicorn_command(f"apis.{route.name}.wsgi:app", port)
+    command = gunicorn_command(route.wsgi_app, port)
     with run_server(command, port=port, health_path=route.health_path, workdir=workdir, env=env) as server:
         yield server

@@ -1,4 +1,4 @@
-"""The whole platform for the UI tests: ``python -m apis.launcher --models demo`` with tiny models.
+"""The whole platform for the UI tests: ``python -m delivery.launcher --models demo`` with tiny models.
 
 One launcher run serves the whole package (AppTest pages, the client and the browser): its demo
 cache is filled beforehand with tiny random models, so the launcher's reuse path is exercised and
@@ -23,8 +23,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apis.depth.demo import build_random_depth_anything
-from apis.launcher import demo_model_paths
-from apis.routes import DEPTH, DETECTION, UI
+from delivery.demo_models import demo_model_paths
+from delivery.routes import DEPTH, DETECTION, UI
 from tests.support.servers import REPO_ROOT, free_port, run_server
 
 APP_SCRIPT = REPO_ROOT / "ui" / "app.py"
@@ -66,12 +66,12 @@ def demo_cache(tmp_path_factory, tiny_yolo_weights) -> Path:
 
 @contextlib.contextmanager
 def launch_platform(cache: Path, workdir: Path, ports: dict[str, int] | None = None) -> Iterator[Platform]:
-    """``python -m apis.launcher --models demo`` on free ports; stopped with SIGINT (Ctrl-C) at the end."""
+    """``python -m delivery.launcher --models demo`` on free ports; stopped with SIGINT (Ctrl-C) after."""
     ports = ports or {name: free_port() for name in ("ui", "detection", "depth")}
     command = [
         sys.executable,
         "-m",
-        "apis.launcher",
+        "delivery.launcher",
         "--models",
         "demo",
         "--cache-dir",

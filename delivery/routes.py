@@ -3,6 +3,9 @@
 The Flask apps (path prefix), the load balancer rules and target groups in
 ``cdktf_app``, the local launcher behind ``make run`` and ``docker-compose.yml``
 all read this module, so they can never disagree.
+
+It lives in ``delivery/`` (how the services are run and shipped), not in ``apis/``: the web UI
+reads it too, and the UI image must carry no ``apis`` code. Standard library only.
 """
 
 from __future__ import annotations

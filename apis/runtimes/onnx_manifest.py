@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 
 FORMAT = "objdepth-onnx/1"
 EXPORT_HINT = "run `make export` (or `python -m apis.export`) to export the configured model"

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from apis.core.service import ModelLoadError
-from apis.export.manifest import Manifest, load_checked
+from apis.core.errors import ModelLoadError
+from apis.runtimes.onnx_manifest import Manifest, load_checked
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"

@@ -15,7 +15,7 @@ from apis.core.app import create_app
 from apis.core.settings import CoreSettings
 from apis.depth.service import DepthService
 from apis.detection.service import DetectionService
-from tests.onnx.conftest import BLOCKED_MODULES
+from tests.export.conftest import BLOCKED_MODULES
 from tests.support.servers import free_port, gunicorn_command, run_server
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def _ask_both(torch_service, endpoint: str, env: dict[str, str], form: dict, pho
     path = f"{route.path_prefix}{endpoint}"
     port = free_port()
     env = {**env, "PYTHONPATH": str(blocker), "DEVICE": "cpu", "GUNICORN_THREADS": "2"}
-    command = gunicorn_command(f"apis.{route.name}.wsgi:app", port)
+    command = gunicorn_command(route.wsgi_app, port)
     with run_server(command, port=port, health_path=route.health_path, workdir=tmp_path, env=env) as server:
         info = requests.get(f"{server.url}{route.path_prefix}/model-info", timeout=10).json()
         files = {"image": ("bus.jpg", photo)}

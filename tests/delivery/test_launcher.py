@@ -15,10 +15,14 @@ import psutil
 import pytest
 import requests
 
-from apis import launcher
-from apis.routes import DEPTH, DETECTION, UI
+from delivery import launcher
+from delivery.routes import DEPTH, DETECTION, UI
 from tests.support.servers import REPO_ROOT, free_port, guarded_env
+from tests.ui import conftest as ui_platform
 from tests.ui.conftest import launch_platform
+
+# The demo models the page tests build once (their package-scoped fixture), shared here.
+demo_cache = ui_platform.demo_cache
 
 
 def test_plan_takes_ports_and_health_paths_from_the_routes_table(tmp_path):
@@ -128,7 +132,7 @@ def test_real_mode_without_a_model_hub_fails_within_seconds_and_says_what_to_do(
     command = [
         sys.executable,
         "-m",
-        "apis.launcher",
+        "delivery.launcher",
         "--models",
         "real",
         "--cache-dir",
@@ -174,8 +178,8 @@ def test_services_do_not_outlive_a_launcher_killed_without_cleanup(tmp_path):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from apis import launcher\n"
-        "from apis.routes import DETECTION\n"
+        "from delivery import launcher\n"
+        "from delivery.routes import DETECTION\n"
         "child = launcher.Child(DETECTION, 1, [sys.executable, '-c', 'import time; time.sleep(60)'], {},"
         f" Path({str(tmp_path / 'child.log')!r}))\n"
         "child.start()\n"

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from apis.core.service import ModelLoadError
+from apis.core.errors import ModelLoadError
 from apis.depth.backends import create_estimator
 from apis.depth.model import DepthEstimator
 from apis.depth.onnx_model import OnnxDepthEstimator
@@ -15,7 +15,7 @@ from apis.detection.backends import create_detector
 from apis.detection.model import YoloDetector
 from apis.detection.onnx_model import OnnxYoloDetector
 from apis.export import __main__ as cli
-from apis.export.manifest import Manifest, sha256_of
+from apis.runtimes.onnx_manifest import Manifest, sha256_of
 
 
 def test_detection_manifest_describes_the_export(detection_settings, torch_detector):
