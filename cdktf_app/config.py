@@ -307,7 +307,7 @@ class Settings(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _services_match_routes(cls, data: Any) -> Any:
-        """Need one table per service of ``delivery/routes.py``; a carried-over ``container_port`` must agree."""
+        """One table per service of ``delivery/routes.py``; a carried-over ``container_port`` must agree."""
         if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
             return data
         expected = sorted(service.name for service in SERVICES)

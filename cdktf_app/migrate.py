@@ -104,7 +104,7 @@ RENAMES = {
 # Variables of the original with no setting here, and why.
 DROPPED = {
     "ami_id": "the ECS-optimized AMI is read from its public SSM parameter (ami_ssm_parameter), never pinned",
-    "container_port": "ports come from delivery/routes.py (5001, 5050, 80), which the images and the ALB share",
+    "container_port": "ports come from delivery/routes.py (5001, 5050, 80), shared by the images and the ALB",
     "host_port": "tasks get dynamic host ports, so several fit on one instance",
     "health_check_path": "health paths come from delivery/routes.py",
     "execution_role_arn": "the stack creates one least-privilege execution role per service",

@@ -1,4 +1,4 @@
-"""Dockerfiles, .dockerignore, docker/serve.py, compose: agree with delivery/routes.py, pyproject, hadolint."""
+"""Dockerfiles, .dockerignore, docker/serve.py, compose: agree with the routes table, pyproject, hadolint."""
 
 import importlib
 import importlib.metadata
