@@ -101,7 +101,6 @@ class ModelService(ABC, Generic[FormT, InputT, OutputT]):
         """Run the model (on the model's own thread, holding the gate). An output's ``timing_ms``
         mapping, if it has one, becomes stages of the response's ``timing_ms``."""
 
-    @abstractmethod
     def run_model(
         self, inputs: InputT, infer: Callable[[], tuple[OutputT, float]], cache_lookups: Any = None
     ) -> tuple[OutputT, float]:
@@ -113,6 +112,7 @@ class ModelService(ABC, Generic[FormT, InputT, OutputT]):
         """
         return infer()
 
+    @abstractmethod
     def encode_response(self, inputs: InputT, output: OutputT, timer: StageTimer) -> dict[str, Any]:
         """The response body without ``timing_ms`` (the core adds it); time extra stages on ``timer``."""
 
