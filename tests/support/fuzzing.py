@@ -148,3 +148,13 @@ def check_broken_upload(url: str, payload: bytes) -> None:
             if response.status_code >= 400:
                 assert response.headers["Content-Type"].startswith("application/json"), response.headers
                 assert response.json()["code"] in BROKEN_UPLOAD_STATUSES[response.status_code], response.text
+
+
+def check_broken_upload_regressions(url: str) -> None:
+    """Every example that once failed a fuzz test, and the status it must get: the huge BMP header a 413."""
+    import requests
+
+    for payload in BROKEN_UPLOAD_REGRESSIONS:
+        check_broken_upload(url, payload)
+    response = requests.post(url, files={"image": ("x.bmp", BMP_DECLARING_HUGE_PICTURE)}, timeout=30)
+    assert (response.status_code, response.json()["code"]) == (413, "image_too_large"), response.text
