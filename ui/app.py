@@ -19,6 +19,7 @@ from PIL import Image
 
 from ui.client import ApiCallError, ApiClient, DepthResult, Detection, Health, Service
 from ui.drawing import NotAnImage, encode, open_upright
+from ui.identity import SignInConfig, show_signed_in_user
 from ui.report import (
     Analysis,
     Photo,
@@ -311,6 +312,7 @@ def show_downloads(analysis: Analysis, annotated: Image.Image | None) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Objects and depth", page_icon="📷", layout="wide")
+    show_signed_in_user(st.sidebar, st.context.headers, SignInConfig.from_environment())
     settings = UiSettings()
     client = get_client(settings.model_dump_json())
     st.session_state.setdefault("analysis", None)
