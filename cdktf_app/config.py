@@ -50,6 +50,9 @@ MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
 PROXY_CPU_UNITS = 128
 PROXY_MEMORY_MIB = 64
 
+# Who may use the page when the settings leave page_access empty.
+PROFILE_PAGE_ACCESS = {"demo": "open", "production": "cognito"}
+
 # The production profile keeps at least this many logs days (the issue's review asked for 30).
 PRODUCTION_MIN_LOG_DAYS = 30
 
@@ -325,6 +328,14 @@ class Settings(_Strict):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"{value} is not a CloudWatch Logs retention; pick one of {LOG_RETENTION_DAYS}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_page_access(cls, data: Any) -> Any:
+        """``page_access = ""`` takes the profile's default: ``open`` in demo, ``cognito`` in production."""
+        if isinstance(data, dict) and data.get("page_access", "") == "":
+            return {**data, "page_access": PROFILE_PAGE_ACCESS.get(data.get("profile"), "open")}
+        return data
 
     @model_validator(mode="before")
     @classmethod
