@@ -114,9 +114,8 @@ def test_health_path_and_signed_out_page_bypass_sign_in(
     stack = full_stack if which == "cognito" else oidc_stack
     rules = _bypass_rules(stack)
     health, signed_out = rules[UI_ROUTE.health_path], rules[SIGNED_OUT_PATH]
-    https = "${aws_lb_listener.%s.arn}"
     for rule in (health, signed_out):
-        assert stack.resolve(rule["listener_arn"])["protocol"] == "HTTPS", https
+        assert stack.resolve(rule["listener_arn"])["protocol"] == "HTTPS"
     (forward,) = health["action"]
     assert forward["type"] == "forward"
     assert stack.resolve(forward["target_group_arn"])["health_check"]["path"] == UI_ROUTE.health_path
@@ -149,7 +148,7 @@ def test_oidc_listener_reads_the_client_secret_from_secrets_manager(oidc_stack: 
     }
     assert oidc["token_endpoint"] == OIDC["oidc_token_endpoint"]
     assert oidc["session_timeout"] == 28800
-    (secret_ref,) = [oidc["client_secret"]]
+    secret_ref = oidc["client_secret"]
     assert secret_ref.startswith("${data.aws_secretsmanager_secret_version.") and secret_ref.endswith(
         ".secret_string}"
     )
