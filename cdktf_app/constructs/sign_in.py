@@ -76,7 +76,8 @@ class SignIn(Construct):
             mfa_configuration="OPTIONAL",
             software_token_mfa_configuration={"enabled": True},
             account_recovery_setting={"recovery_mechanism": [{"name": "verified_email", "priority": 1}]},
-            deletion_protection="ACTIVE" if settings.profile == "production" else "INACTIVE",
+            # One switch protects the load balancer and the users: production's alb_deletion_protection.
+            deletion_protection="ACTIVE" if settings.alb_deletion_protection else "INACTIVE",
         )
         prefix = settings.cognito_domain_prefix or f"{settings.cluster_name}-{account_id}"
         self.domain = cognito_user_pool_domain.CognitoUserPoolDomain(
