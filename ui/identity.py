@@ -106,7 +106,7 @@ class PublicKeys:
 
 
 def verify(
-    token: str | None, *, signer: str, keys: PublicKeys, now: Callable[[], float] = time.time
+    token: str | None, *, signer: str, keys: PublicKeys, now: Callable[[], float] | None = None
 ) -> SignedInUser:
     """The user the load balancer vouches for in ``token`` (the ``x-amzn-oidc-data`` header).
 
@@ -137,7 +137,7 @@ def verify(
     expiry = header.get("exp", claims.get("exp"))
     if not isinstance(expiry, int | float):
         raise IdentityError("identity header carries no expiry")
-    if now() > expiry + CLOCK_SKEW_S:
+    if (now or time.time)() > expiry + CLOCK_SKEW_S:
         raise IdentityError("identity header has expired")
     names = (str(claims[k]) for k in ("email", "preferred_username", "username", "sub") if claims.get(k))
     name = next(names, "")
@@ -172,6 +172,21 @@ def keys_for(config: SignInConfig) -> PublicKeys:
     return _KEYS.setdefault((config.region, config.key_url), PublicKeys(config.region, config.key_url))
 
 
+# The session keeps the header it verified: Streamlit's headers are those of the browser's websocket
+# request, unchanged on every rerun, while the load balancer's token expires soon after it is issued. A new
+# connection (reload, reconnect) brings a fresh header, and with it a fresh check.
+_SESSION_KEY = "_verified_sign_in"
+
+
+def _verified_once_per_session(token: str | None, config: SignInConfig) -> SignedInUser:
+    seen = st.session_state.get(_SESSION_KEY)
+    if token and seen is not None and seen[0] == token:
+        return seen[1]
+    user = verify(token, signer=config.signer, keys=keys_for(config))
+    st.session_state[_SESSION_KEY] = (token, user)
+    return user
+
+
 def show_signed_in_user(
     sidebar, headers: Mapping[str, str], config: SignInConfig | None
 ) -> SignedInUser | None:
@@ -183,8 +198,9 @@ def show_signed_in_user(
     """
     if config is None:
         return None
+    token = headers.get(IDENTITY_HEADER)
     try:
-        user = verify(headers.get(IDENTITY_HEADER), signer=config.signer, keys=keys_for(config))
+        user = _verified_once_per_session(token, config)
     except IdentityError as err:
         sidebar.error(f"Sign-in could not be verified: {err}. Reload the page to sign in again.")
         st.stop()

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import streamlit as st
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from streamlit.testing.v1 import AppTest
 
+from ui import identity
 from ui.identity import (
     IDENTITY_HEADER,
     IdentityError,
@@ -207,6 +209,28 @@ def test_the_page_shows_nothing_without_a_valid_identity(signed_in_page, alb_key
     }[case]
     page = signed_in_page({IDENTITY_HEADER: token} if token else {})
     assert not page.exception
-    (error,) = page.sidebar.error
+    (error,) = page.sidebar.error  # only this one: the page stopped before the API health checks
     assert error.value.startswith("Sign-in could not be verified")
     assert not page.title, "the page must stop before showing anything"
+
+
+def test_a_session_keeps_its_verified_user_after_the_token_expires(signed_in_page, alb_key, monkeypatch):
+    """Streamlit reruns with the websocket's first headers; the check is per header, once per session."""
+    page = signed_in_page({IDENTITY_HEADER: make_token(alb_key, expires_in=30)})
+    assert page.title, "signed in"
+    later = time.time() + 3600
+    monkeypatch.setattr(identity, "time", SimpleNamespace(time=lambda: later))
+    page.run()
+    assert page.title
+    assert not [e for e in page.sidebar.error if e.value.startswith("Sign-in")]
+    assert any(m.value.startswith("Signed in as") for m in page.sidebar.markdown)
+    fresh = AppTest.from_file(str(APP_SCRIPT), default_timeout=60).run()
+    (error,) = fresh.sidebar.error
+    assert "expired" in error.value and not fresh.title, "a new session checks the header again"
+
+
+def test_the_user_name_is_shown_as_text_not_markup(signed_in_page, alb_key) -> None:
+    claims = {"sub": "1", "email": "*ada*_[x](https://evil.example)@example.com"}
+    page = signed_in_page({IDENTITY_HEADER: make_token(alb_key, claims=claims)})
+    (line,) = [m.value for m in page.sidebar.markdown if m.value.startswith("Signed in as")]
+    assert line == "Signed in as **\\*ada\\*\\_\\[x\\](https://evil.example)@example.com**"
