@@ -7,17 +7,9 @@ import pytest
 from cdktf_app.config import settings_from_dict
 from delivery import pipeline, sign_in
 from delivery.steps import DeliveryError
-from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, raw_settings
+from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, raw_settings
 
-OIDC = {
-    "page_access": "oidc",
-    "oidc_issuer": "https://login.example.com",
-    "oidc_authorization_endpoint": "https://login.example.com/authorize",
-    "oidc_token_endpoint": "https://login.example.com/token",
-    "oidc_user_info_endpoint": "https://login.example.com/userinfo",
-    "oidc_client_id": "objdepth",
-    "oidc_client_secret_name": "objdepth/oidc-client-secret",
-}
+OIDC = OIDC_OPTIONS
 
 
 def _settings(**changes):

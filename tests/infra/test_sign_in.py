@@ -14,20 +14,11 @@ import pytest
 from apis.routes import SERVICES
 from cdktf_app.config import SettingsError, settings_from_dict
 from cdktf_app.constructs.sign_in import CALLBACK_PATH, SIGNED_OUT_PATH
-from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
+from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthesized, raw_settings, synth
 
 (UI_ROUTE,) = [route for route in SERVICES if route.is_default_route]
 CERT = FULL_OPTIONS["certificate_arn"]
-OIDC: dict[str, Any] = {
-    "page_access": "oidc",
-    "oidc_issuer": "https://login.example.com",
-    "oidc_authorization_endpoint": "https://login.example.com/authorize",
-    "oidc_token_endpoint": "https://login.example.com/token",
-    "oidc_user_info_endpoint": "https://login.example.com/userinfo",
-    "oidc_logout_endpoint": "https://login.example.com/logout",
-    "oidc_client_id": "objdepth-client",
-    "oidc_client_secret_name": "objdepth/oidc-client-secret",
-}
+OIDC = OIDC_OPTIONS
 
 
 @pytest.fixture(scope="module")
