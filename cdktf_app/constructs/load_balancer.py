@@ -151,6 +151,18 @@ class LoadBalancer(Construct):
                 description=f"Public web traffic on port {port}",
                 cidr=ANYWHERE,
             )
+        if settings.sign_in_enabled:
+            # The load balancer itself calls the identity provider's token and user info endpoints
+            # (AWS: "allow outbound connections to the IdP"); they are names, not fixed addresses.
+            allow_tcp(
+                self,
+                "egress-identity-provider",
+                security_group_id=group.id,
+                ports=443,
+                description="Sign-in: HTTPS to the identity provider's endpoints",
+                cidr=ANYWHERE,
+                outbound=True,
+            )
         return group
 
     def _target_group(self, route: ServiceRoute, network: Network) -> lb_target_group.LbTargetGroup:
