@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import threading
 import time
 import urllib.request
@@ -39,6 +40,8 @@ KEY_URL = "https://public-keys.auth.elb.{region}.amazonaws.com/{kid}"
 # Tolerated clock difference between the load balancer and this server, in seconds.
 CLOCK_SKEW_S = 60
 KEY_FETCH_TIMEOUT_S = 5
+# Key ids are UUIDs; anything else is refused before it goes into a URL.
+_KEY_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
 
 
 class IdentityError(ValueError):
@@ -91,7 +94,7 @@ class PublicKeys:
         with self._lock:
             if kid in self._keys:
                 return self._keys[kid]
-        if not kid or "/" in kid or ".." in kid:
+        if not _KEY_ID.fullmatch(kid):
             raise IdentityError(f"identity header has an unusable key id {kid!r}")
         url = self._template.format(region=self._region, kid=kid)
         try:

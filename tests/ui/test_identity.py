@@ -151,6 +151,15 @@ def test_an_unknown_key_id_is_refused(alb_key, keys) -> None:
         verify(make_token(alb_key, kid="not-a-key"), signer=SIGNER, keys=keys)
 
 
+@pytest.mark.parametrize("kid", ["", "../eu-west-1/" + KID, KID + "?x=1", "a/b"])
+def test_a_key_id_that_is_not_a_plain_id_is_never_fetched(alb_key, key_server, kid) -> None:
+    url, requested = key_server
+    before = len(requested)
+    with pytest.raises(IdentityError, match="unusable key id"):
+        verify(make_token(alb_key, kid=kid), signer=SIGNER, keys=PublicKeys("eu-west-1", url))
+    assert len(requested) == before
+
+
 @pytest.mark.parametrize("alg", ["none", "HS256", "ES384"])
 def test_other_algorithms_are_refused(alb_key, keys, alg) -> None:
     with pytest.raises(IdentityError, match="not ES256"):
