@@ -50,6 +50,9 @@ MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
 PROXY_CPU_UNITS = 128
 PROXY_MEMORY_MIB = 64
 
+# Who may use the page when the settings leave page_access empty.
+PROFILE_PAGE_ACCESS = {"demo": "open", "production": "cognito"}
+
 # The production profile keeps at least this many logs days (the issue's review asked for 30).
 PRODUCTION_MIN_LOG_DAYS = 30
 
@@ -68,6 +71,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+_COGNITO_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -210,6 +216,18 @@ class Settings(_Strict):
     health_check_matcher: str
     health_check_grace_period: Annotated[int, Field(ge=0, le=2147483647)]
     container_health_check_start_period: Annotated[int, Field(ge=0, le=300)]
+    # Who may use the page (sign-in at the load balancer)
+    page_access: Literal["open", "cognito", "oidc"]
+    session_timeout: Annotated[int, Field(ge=60, le=604800)]
+    cognito_domain_prefix: str
+    oidc_issuer: str
+    oidc_authorization_endpoint: str
+    oidc_token_endpoint: str
+    oidc_user_info_endpoint: str
+    oidc_logout_endpoint: str
+    oidc_client_id: str
+    oidc_client_secret_name: str
+    oidc_scope: str
     # Who may reach the APIs
     public_apis: bool
     api_keys_parameter: str
@@ -252,6 +270,13 @@ class Settings(_Strict):
         "state_bucket": (_S3_BUCKET, "an S3 bucket name", True),
         "alb_access_logs_bucket": (_S3_BUCKET, "an S3 bucket name", True),
         "alarm_email": (_EMAIL, "an email address", True),
+        "cognito_domain_prefix": (_COGNITO_PREFIX, "a Cognito domain prefix (lowercase, digits, -)", True),
+        "oidc_issuer": (_HTTPS_URL, "an https:// URL", True),
+        "oidc_authorization_endpoint": (_HTTPS_URL, "an https:// URL", True),
+        "oidc_token_endpoint": (_HTTPS_URL, "an https:// URL", True),
+        "oidc_user_info_endpoint": (_HTTPS_URL, "an https:// URL", True),
+        "oidc_logout_endpoint": (_HTTPS_URL, "an https:// URL", True),
+        "oidc_client_secret_name": (_SECRET_NAME, "a Secrets Manager secret name or ARN", True),
     }
 
     @field_validator("vpc_cidr")
@@ -303,6 +328,14 @@ class Settings(_Strict):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"{value} is not a CloudWatch Logs retention; pick one of {LOG_RETENTION_DAYS}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_page_access(cls, data: Any) -> Any:
+        """``page_access = ""`` takes the profile's default: ``open`` in demo, ``cognito`` in production."""
+        if isinstance(data, dict) and data.get("page_access", "") == "":
+            return {**data, "page_access": PROFILE_PAGE_ACCESS.get(data.get("profile"), "open")}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -361,6 +394,7 @@ class Settings(_Strict):
         self._check_subnets_fit()
         if self.profile == "production":
             self._check_production()
+        self._check_sign_in()
         for name, service in self.services.items():
             floor = MIN_CONTAINER_MEMORY_MIB[name]
             if service.container_memory < floor:
@@ -370,11 +404,36 @@ class Settings(_Strict):
                 )
         return self
 
+    def _check_sign_in(self) -> None:
+        """Sign-in needs HTTPS, and ``oidc`` needs its provider's endpoints, client id and secret name."""
+        if self.page_access == "open":
+            return
+        if not self.https_enabled:
+            raise ValueError(
+                f"page_access = {self.page_access!r} needs HTTPS: the load balancer authenticates only on "
+                "an HTTPS listener (sign-in cookies and tokens must never travel in clear). Set "
+                'certificate_arn and domain_name, or keep page_access = "open"'
+            )
+        if self.page_access == "oidc":
+            needed = (
+                "oidc_issuer",
+                "oidc_authorization_endpoint",
+                "oidc_token_endpoint",
+                "oidc_user_info_endpoint",
+                "oidc_client_id",
+                "oidc_client_secret_name",
+            )
+            missing = [name for name in needed if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"page_access = 'oidc' needs {', '.join(missing)}")
+
     def _check_production(self) -> None:
         """What the production profile promises; a file that weakens it is refused, naming each point."""
         problems = []
         if not self.certificate_arn:
             problems.append("certificate_arn: production serves HTTPS only; give an ACM certificate")
+        if self.page_access == "open":
+            problems.append('page_access: production signs users in ("cognito" or "oidc"), never "open"')
         if self.asg_min_size < 2 or len(self.public_subnet_cidrs) < 2:
             problems.append("asg_min_size: production keeps at least two instances in two zones")
         for name, service in self.services.items():
@@ -429,6 +488,11 @@ class Settings(_Strict):
     def https_enabled(self) -> bool:
         """True when a certificate is given: HTTPS listener, HTTP redirected to it."""
         return bool(self.certificate_arn)
+
+    @property
+    def sign_in_enabled(self) -> bool:
+        """True when the load balancer signs users in before forwarding them to the page."""
+        return self.page_access != "open"
 
     @property
     def ssh_enabled(self) -> bool:

@@ -23,6 +23,7 @@ from cdktf_app.constructs.load_balancer import LoadBalancer
 from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.service import EcsService, ServiceWiring, internal_url
+from cdktf_app.constructs.sign_in import SignIn
 from cdktf_app.constructs.waf import WebAcl
 from delivery.routes import SERVICES, ServiceRoute
 
@@ -40,17 +41,20 @@ def api_url_variable(route: ServiceRoute) -> str:
     return f"{route.name.upper()}_API_URL"
 
 
-def service_environment(route: ServiceRoute, settings: Settings, base_url: str) -> dict[str, str]:
+def service_environment(
+    route: ServiceRoute, settings: Settings, base_url: str, page_env: dict[str, str] | None = None
+) -> dict[str, str]:
     """Plain environment of one service's container (no secrets).
 
     The APIs get their path prefix, server sizing and the browser origins CORS allows (the configured
     ones, else only the platform's own URL); the UI gets each API's base URL inside the VPC
-    (``http://detection:5001/yoloapi``, answered through ECS Service Connect, never the internet).
+    (``http://detection:5001/yoloapi``, answered through ECS Service Connect, never the internet),
+    and ``page_env`` (with sign-in: what ``ui/identity.py`` checks the identity header against).
     """
     service = settings.services[route.name]
     if route.is_default_route:
         urls = {api_url_variable(api): internal_url(api) for api in SERVICES if api is not route}
-        return {**urls, "LOG_LEVEL": service.log_level}
+        return {**urls, "LOG_LEVEL": service.log_level, **(page_env or {})}
     return {
         "PATH_PREFIX": route.path_prefix,
         "LOG_LEVEL": service.log_level,
@@ -108,8 +112,18 @@ class ObjDepthStack(TerraformStack):
             )
             for route in SERVICES
         }
+        self.sign_in = (
+            SignIn(self, "sign-in", settings=settings, account_id=identity.account_id)
+            if settings.sign_in_enabled
+            else None
+        )
         self.load_balancer = LoadBalancer(
-            self, "load-balancer", settings=settings, network=self.network, account_id=identity.account_id
+            self,
+            "load-balancer",
+            settings=settings,
+            network=self.network,
+            account_id=identity.account_id,
+            sign_in=self.sign_in,
         )
         self.web_acl = None
         if settings.waf_enabled:
@@ -203,7 +217,9 @@ class ObjDepthStack(TerraformStack):
             namespace_arn=self.cluster.namespace.arn,
             target_group_arn=self._target_group_attribute(route, "arn"),
             request_count_label=f"{self.load_balancer.alb.arn_suffix}/{suffix}" if suffix else "",
-            environment=service_environment(route, settings, self.load_balancer.base_url),
+            environment=service_environment(
+                route, settings, self.load_balancer.base_url, self._page_sign_in_env(settings)
+            ),
             secrets=secrets,
             # A target group must be attached to a listener before a service can register in it; the web
             # page's client can only resolve the APIs once their services exist.
@@ -214,6 +230,16 @@ class ObjDepthStack(TerraformStack):
                 *([s.service for s in self.services.values()] if route.is_default_route else []),
             ],
         )
+
+    def _page_sign_in_env(self, settings: Settings) -> dict[str, str]:
+        """What the page verifies the load balancer's identity header against (``ui/identity.py``)."""
+        if self.sign_in is None:
+            return {}
+        return {
+            "SIGN_IN_SIGNER": self.load_balancer.alb.arn,
+            "SIGN_IN_REGION": settings.aws_region,
+            "SIGN_OUT_URL": self.sign_in.sign_out_url,
+        }
 
     def _outputs(self, settings: Settings) -> None:
         base_url = self.load_balancer.base_url
@@ -229,6 +255,11 @@ class ObjDepthStack(TerraformStack):
             "detection_api_url": (api_url("detection"), f"Detection API base URL ({where})"),
             "depth_api_url": (api_url("depth"), f"Depth API base URL ({where})"),
             "public_apis": (settings.public_apis, "Whether the load balancer routes the API prefixes"),
+            "page_access": (settings.page_access, "Who may use the page: open, cognito or oidc sign-in"),
+            "user_pool_id": (
+                self.sign_in.user_pool.id if self.sign_in and self.sign_in.user_pool else "",
+                "Cognito user pool the operator adds users to; empty unless page_access = cognito",
+            ),
             "ecs_cluster_name": (self.cluster.cluster.name, "ECS cluster"),
             "ecs_service_names": (
                 {name: s.service.name for name, s in self.services.items()},

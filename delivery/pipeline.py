@@ -16,7 +16,7 @@ from typing import TextIO
 import boto3
 
 from cdktf_app.config import Settings, load_settings
-from delivery import ecr, ecs_wait, images, prerequisites, secrets, smoke, state
+from delivery import ecr, ecs_wait, images, prerequisites, secrets, sign_in, smoke, state
 from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
 from delivery.routes import SERVICES
 from delivery.stack import Stack, find_tools
@@ -102,7 +102,12 @@ class Deployment:
         state.ensure_state_bucket(self._client("s3"), self.state_bucket, self._identity().region)
 
     def ensure_secrets(self) -> None:
-        """Create the UI's cookie secret (and with ``public_apis`` the API keys) if missing."""
+        """Create the UI's cookie secret (and with ``public_apis`` the API keys) if missing.
+
+        With ``page_access = "oidc"`` the client secret must already be in Secrets Manager.
+        """
+        if self.settings.page_access == "oidc":
+            sign_in.require_oidc_secret(self._client("secretsmanager"), self.settings.oidc_client_secret_name)
         ssm = self._client("ssm")
         secrets.ensure_secret_parameter(ssm, self.cookie_secret)
         if self.settings.public_apis:
@@ -219,6 +224,9 @@ class Deployment:
         if groups:
             shown = ", ".join(groups.values()) if isinstance(groups, dict) else ", ".join(map(str, groups))
             print(f"Logs (CloudWatch): {shown}", file=self.out)
+        cognito = self._client("cognito-idp") if self.settings.page_access == "cognito" else None
+        for line in sign_in.access_summary(self.settings, self.outputs, cognito):
+            print(line, file=self.out)
         print(f"Images tagged {self.tag}. Tear down with `make destroy`.", file=self.out, flush=True)
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from ui.batch import many_photos
 from ui.client import ApiClient, Health, Service
+from ui.identity import SignInConfig, show_signed_in_user
 from ui.markup import plain
 from ui.report import Analysis
 from ui.settings import UiSettings
@@ -92,6 +93,7 @@ def had_failure(analyses: list[Analysis]) -> bool:
 
 def main() -> None:
     st.set_page_config(page_title="Objects and depth", page_icon="📷", layout="wide")
+    show_signed_in_user(st.sidebar, st.context.headers, SignInConfig.from_environment())
     settings = UiSettings()
     client = get_client(settings.model_dump_json())
 

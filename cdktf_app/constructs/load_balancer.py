@@ -22,6 +22,7 @@ from cdktf_app.config import Settings
 from cdktf_app.constructs.access_logs import AccessLogBucket
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.security import ANYWHERE, allow_tcp
+from cdktf_app.constructs.sign_in import SIGNED_OUT_PATH, SignIn
 from delivery.routes import SERVICES, ServiceRoute
 
 # Listener rule priorities: the API prefixes in the order of the routes table, 10 apart; the rule closing
@@ -30,6 +31,13 @@ RULE_PRIORITY_STEP = 10
 # Paths under an API prefix the internet never reaches (operators read them inside the VPC).
 OPS_PATHS = ("/metrics", "/docs", "/docs/*", "/openapi.json")
 NOT_ROUTED = json.dumps({"success": False, "error": "not found", "code": "not_found"})
+# With sign-in: the rules that bypass it (the page's health path, the signed-out page) come first.
+HEALTH_RULE_PRIORITY = 1
+SIGNED_OUT_RULE_PRIORITY = 2
+SIGNED_OUT_PAGE = (
+    "<!doctype html><title>Signed out</title><p>You are signed out of the identity provider. "
+    '<a href="/">Sign in again</a>.</p>'
+)
 
 
 def routed_services(settings: Settings) -> list[ServiceRoute]:
@@ -43,6 +51,9 @@ class LoadBalancer(Construct):
     Without a certificate it serves HTTP only. With ``certificate_arn`` it serves HTTPS and the HTTP
     listener answers every request with a permanent redirect to HTTPS. The default action of the
     serving listener forwards to the UI; with ``public_apis`` each API prefix forwards to its API.
+    With ``sign_in`` the HTTPS listener's default action first authenticates, then forwards; only the
+    page's health path and the signed-out page are answered without signing in (the API prefixes keep
+    their API keys).
 
     Attributes: ``alb``; ``security_group``; ``target_groups`` (service name -> target group, for the
     routed services only); ``access_logs`` (the bucket the stack made, or ``None``);
@@ -51,10 +62,18 @@ class LoadBalancer(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, settings: Settings, network: Network, account_id: str
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: Settings,
+        network: Network,
+        account_id: str,
+        sign_in: SignIn | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
+        self._sign_in = sign_in
         self.security_group = self._security_group(network)
         self.access_logs = None
         logs_bucket, depends_on = settings.alb_access_logs_bucket, []
@@ -92,7 +111,7 @@ class LoadBalancer(Construct):
         routed = routed_services(settings)
         self.target_groups = {route.name: self._target_group(route, network) for route in routed}
         self.listener = self._listeners()
-        self.rules = []
+        self.rules = self._sign_in_bypass() if sign_in else []
         for index, route in enumerate(r for r in routed if not r.is_default_route):
             priority = RULE_PRIORITY_STEP * (index + 1)
             self.rules += [self._closed_rule(route, priority - 1), self._rule(route, priority)]
@@ -131,6 +150,18 @@ class LoadBalancer(Construct):
                 ports=port,
                 description=f"Public web traffic on port {port}",
                 cidr=ANYWHERE,
+            )
+        if settings.sign_in_enabled:
+            # The load balancer itself calls the identity provider's token and user info endpoints
+            # (AWS: "allow outbound connections to the IdP"); they are names, not fixed addresses.
+            allow_tcp(
+                self,
+                "egress-identity-provider",
+                security_group_id=group.id,
+                ports=443,
+                description="Sign-in: HTTPS to the identity provider's endpoints",
+                cidr=ANYWHERE,
+                outbound=True,
             )
         return group
 
@@ -173,6 +204,13 @@ class LoadBalancer(Construct):
                 type="forward", target_group_arn=self._default_target_group().arn
             )
         ]
+        if self._sign_in is not None:
+            signed_in = [
+                self._sign_in.action,
+                lb_listener.LbListenerDefaultAction(
+                    type="forward", order=2, target_group_arn=self._default_target_group().arn
+                ),
+            ]
         redirect_to_https = [
             lb_listener.LbListenerDefaultAction(
                 type="redirect",
@@ -199,12 +237,29 @@ class LoadBalancer(Construct):
             protocol="HTTPS",
             certificate_arn=settings.certificate_arn,
             ssl_policy=settings.ssl_policy,
-            default_action=forward_to_ui,
+            default_action=signed_in if self._sign_in is not None else forward_to_ui,
         )
 
     def _default_target_group(self) -> lb_target_group.LbTargetGroup:
         (default,) = (r for r in SERVICES if r.is_default_route)
         return self.target_groups[default.name]
+
+    def _sign_in_bypass(self) -> list[lb_listener_rule.LbListenerRule]:
+        """The page's health path (its body is ``ok``, nothing else) and the signed-out page, unsigned."""
+        (page,) = (r for r in SERVICES if r.is_default_route)
+        forward = lb_listener_rule.LbListenerRuleAction(
+            type="forward", target_group_arn=self.target_groups[page.name].arn
+        )
+        signed_out = lb_listener_rule.LbListenerRuleAction(
+            type="fixed-response",
+            fixed_response=lb_listener_rule.LbListenerRuleActionFixedResponse(
+                content_type="text/html", message_body=SIGNED_OUT_PAGE, status_code="200"
+            ),
+        )
+        return [
+            self._path_rule("health-ui", HEALTH_RULE_PRIORITY, [page.health_path], forward),
+            self._path_rule("signed-out", SIGNED_OUT_RULE_PRIORITY, [SIGNED_OUT_PATH], signed_out),
+        ]
 
     def _rule(self, route: ServiceRoute, priority: int) -> lb_listener_rule.LbListenerRule:
         """Forward the prefix, bare too (so /yoloapi reaches the API and its 404, not the UI)."""

@@ -33,6 +33,18 @@ FULL_OPTIONS: dict[str, Any] = {
     "alarm_email": "ops@example.com",
 }
 
+# Sign-in through an existing OpenID Connect provider: its endpoints, and the secret's name only.
+OIDC_OPTIONS: dict[str, Any] = {
+    "page_access": "oidc",
+    "oidc_issuer": "https://login.example.com",
+    "oidc_authorization_endpoint": "https://login.example.com/authorize",
+    "oidc_token_endpoint": "https://login.example.com/token",
+    "oidc_user_info_endpoint": "https://login.example.com/userinfo",
+    "oidc_logout_endpoint": "https://login.example.com/logout",
+    "oidc_client_id": "objdepth-client",
+    "oidc_client_secret_name": "objdepth/oidc-client-secret",
+}
+
 _REFERENCE = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)\}$")
 
 

@@ -105,8 +105,10 @@ def test_production_profile_lays_its_file_over_the_settings() -> None:
     )
     assert settings.waf_enabled and settings.access_logs_enabled and settings.alb_deletion_protection
     assert settings.https_enabled and settings.log_retention_days >= 30 and settings.enable_private_subnets
+    assert settings.page_access == "cognito"
     demo = settings_from_dict(raw, environ={})
     assert (demo.profile, demo.instance_type, demo.asg_min_size) == ("demo", "t3.large", 1)
+    assert demo.page_access == "open"
 
 
 PRODUCTION = {"profile": "production", "certificate_arn": CERTIFICATE, "domain_name": "objdepth.example.com"}
@@ -118,8 +120,9 @@ PRODUCTION = {"profile": "production", "certificate_arn": CERTIFICATE, "domain_n
         ({"certificate_arn": "", "domain_name": ""}, "certificate_arn: production serves HTTPS only"),
         ({"instance_type": "t3.xlarge"}, "instance_type: t3.xlarge is burstable"),
         ({"services.depth.min_count": 1, "services.depth.desired_count": 1}, "services.depth.min_count"),
+        ({"page_access": "open"}, "page_access: production signs users in"),
     ],
-    ids=["http", "burstable", "one-task"],
+    ids=["http", "burstable", "one-task", "open-page"],
 )
 def test_production_refuses_what_breaks_its_promises(
     weakened: dict[str, Any], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -107,7 +107,8 @@ def test_with_a_certificate_http_redirects_and_https_serves(full_stack: Synthesi
     https = full_stack.one("aws_lb_listener", protocol="HTTPS")
     assert https["certificate_arn"] == full_stack.settings.certificate_arn
     assert https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
-    assert full_stack.resolve(https["default_action"][0]["target_group_arn"])["name"] == "webapp-tg"
+    # With sign-in (the production default) authentication comes first, the forward last.
+    assert full_stack.resolve(https["default_action"][-1]["target_group_arn"])["name"] == "webapp-tg"
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: r.name)
@@ -132,7 +133,8 @@ def test_public_rules_cover_the_api_prefixes_but_never_their_operational_paths(
     full_stack: Synthesized,
 ) -> None:
     rules = full_stack.resources("aws_lb_listener_rule")
-    forwards = [r for r in rules if r["action"][0]["type"] == "forward"]
+    api_rules = [r for r in rules if r["condition"][0]["path_pattern"]["values"] != [UI_ROUTE.health_path]]
+    forwards = [r for r in api_rules if r["action"][0]["type"] == "forward"]
     patterns = sorted(r["condition"][0]["path_pattern"]["values"][1] for r in forwards)
     assert patterns == sorted(route.path_pattern for route in API_ROUTES) == ["/depthapi/*", "/yoloapi/*"]
     assert len({r["priority"] for r in rules}) == len(rules)

@@ -16,6 +16,8 @@ OUTPUTS = {
     "detection_api_url",
     "depth_api_url",
     "public_apis",
+    "page_access",
+    "user_pool_id",
     "ecs_cluster_name",
     "ecs_service_names",
     "log_group_names",

@@ -99,17 +99,23 @@ def test_instances_accept_only_the_dynamic_ports_from_the_load_balancer_and_each
         assert "cidr_ipv4" not in rule
 
 
-def test_load_balancer_egress_goes_only_to_the_instances(any_stack: Synthesized) -> None:
+def test_load_balancer_egress_goes_only_to_the_instances_and_with_sign_in_the_idp(
+    any_stack: Synthesized,
+) -> None:
     alb_egress = [
         r
         for r in any_stack.resources("aws_vpc_security_group_egress_rule")
         if any_stack.resolve(r["security_group_id"])["name"] == "objdepth-cluster-alb"
     ]
-    assert len(alb_egress) == 1
+    to_groups = [r for r in alb_egress if "referenced_security_group_id" in r]
+    assert len(to_groups) == 1
     assert (
-        any_stack.resolve(alb_egress[0]["referenced_security_group_id"])["name"]
+        any_stack.resolve(to_groups[0]["referenced_security_group_id"])["name"]
         == "objdepth-cluster-instances"
     )
+    # Sign-in: the load balancer calls the identity provider's token and user info endpoints itself.
+    to_internet = [(r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in alb_egress if r not in to_groups]
+    assert to_internet == ([("0.0.0.0/0", 443, 443)] if any_stack.settings.sign_in_enabled else [])
 
 
 def test_ssh_only_with_key_pair_and_allowed_range(stack: Synthesized, full_stack: Synthesized) -> None:

@@ -11,6 +11,7 @@ from tests.support.servers import REPO_ROOT
 UI_DIR = REPO_ROOT / "ui"
 # streamlit brings altair, pandas and numpy; pydantic-settings brings pydantic.
 ALLOWED = {"streamlit", "altair", "pandas", "numpy", "requests", "PIL", "pydantic", "pydantic_settings", "ui"}
+ALLOWED |= {"cryptography"}  # ui/identity.py checks the load balancer's signed identity header
 
 
 def test_ui_modules_import_only_the_ui_group_and_the_routes_table():
