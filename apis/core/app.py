@@ -43,7 +43,9 @@ def create_app(
     app.json.sort_keys = False
     app.extensions["settings"] = settings
     app.extensions["path_prefix"] = prefix
-    host = ModelHost(service, InferenceGate(settings.max_waiting, settings.queue_timeout_s))
+    max_queue_wait_s = settings.max_queue_wait_s or service.max_queue_wait_s
+    gate = InferenceGate(settings.max_waiting, settings.queue_timeout_s, max_queue_wait_s=max_queue_wait_s)
+    host = ModelHost(service, gate)
     app.extensions["model_host"] = host
     metrics = ApiMetrics(service.route.name)
     metrics.waiting.set_function(lambda: host.gate.waiting)
@@ -53,6 +55,7 @@ def create_app(
     CORS(app, origins=settings.cors_origin_list, expose_headers=["X-Request-ID", "Retry-After"])
     register_error_handlers(app)
     _register_request_logging(app, metrics)
+    _register_admission(app, gate)
 
     for blueprint in (_common_blueprint(), service.blueprint()):
         app.register_blueprint(blueprint)
@@ -153,6 +156,19 @@ def openapi_document(app: Flask) -> dict:
     if host.state is ModelState.READY:
         app.extensions["openapi"] = document
     return document
+
+
+def _register_admission(app: Flask, gate: InferenceGate) -> None:
+    """Admit every model request (each POST route calls the model) before its body is read or decoded."""
+
+    @app.before_request
+    def _admit():
+        if request.method == "POST" and request.url_rule is not None:
+            gate.admit()
+
+    @app.teardown_request
+    def _release(_error):
+        gate.release()
 
 
 def _register_request_logging(app: Flask, metrics: ApiMetrics) -> None:

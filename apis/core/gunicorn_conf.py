@@ -11,10 +11,11 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
-# More threads than requests allowed near the model (1 running + MAX_WAITING): the spare threads
-# answer the overflow with a quick 503 instead of leaving it queued inside gunicorn.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-_max_waiting = int(os.environ.get("MAX_WAITING", "4"))
+# More threads than requests the app may admit (1 on the model + MAX_WAITING): every request then
+# reaches the app, whose admission answers an overflow with a quick 503 + Retry-After, instead of
+# queueing unseen in gunicorn's backlog. Idle threads cost next to nothing.
+_max_waiting = int(os.environ.get("MAX_WAITING", "48"))
+threads = int(os.environ.get("GUNICORN_THREADS", str(_max_waiting + 8)))
 if threads <= _max_waiting + 1:
     print(
         f"gunicorn_conf: GUNICORN_THREADS={threads} <= MAX_WAITING+1={_max_waiting + 1}: overload will queue "
