@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, 
 from flask_cors import CORS
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from apis.core.connections import register_connection_hygiene
 from apis.core.errors import ErrorCode, register_error_handlers
 from apis.core.logs import configure_logging
 from apis.core.metrics import ApiMetrics
@@ -56,6 +57,7 @@ def create_app(
     register_error_handlers(app)
     _register_request_logging(app, metrics)
     _register_admission(app, gate)
+    register_connection_hygiene(app)
 
     for blueprint in (_common_blueprint(), service.blueprint()):
         app.register_blueprint(blueprint)
