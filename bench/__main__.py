@@ -45,7 +45,7 @@ class Plan:
     def make(cls, quick: bool) -> Plan:
         if quick:
             return cls({"detection": 2, "depth": 4}, 1, {"detection": 14, "depth": 7})
-        return cls({"detection": 5, "depth": 10}, 2, {"detection": 210, "depth": 28})
+        return cls({"detection": 5, "depth": 8}, 2, {"detection": 140, "depth": 14})
 
 
 def server_command(name: str, suite: Suite, port: int) -> tuple[list[str], str, str]:
@@ -122,7 +122,7 @@ def bench_suite(suite: Suite, plan: Plan) -> dict:
             env = {**suite.env, "BENCH_SERVICE": kind}
             print(f"[{suite.name}] repeat {repeat + 1}: {name}", flush=True)
             started = time.perf_counter()
-            workdir = RESULTS / f".{suite.name}-{name}"
+            workdir = RESULTS / f".{suite.name}-{name}-server"
             with run_server(
                 command, port=port, health_path=health, workdir=workdir, env=env, timeout_s=600
             ) as srv:
@@ -160,12 +160,18 @@ def main() -> None:
     plan = Plan.make(args.quick)
     started = time.perf_counter()
     info = machine()
-    suites = [bench_suite(SUITES[name](), plan) for name in args.suite or list(SUITES)]
-    info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    info["minutes"] = round((time.perf_counter() - started) / 60, 1)
-    results = {"machine": info, "quick": args.quick, "suites": suites}
-    (RESULTS / "report.json").write_text(json.dumps(results, indent=2))
-    (RESULTS / "report.md").write_text(render_markdown(results))
+    results: dict = {"machine": info, "quick": args.quick, "suites": []}
+    for name in args.suite or list(SUITES):
+        try:
+            results["suites"].append(bench_suite(SUITES[name](), plan))
+        except Exception as exc:  # one suite failing must not lose the others' measurements
+            print(f"[{name}] failed: {exc}", flush=True)
+            results.setdefault("failed", {})[name] = f"{type(exc).__name__}: {str(exc)[:500]}"
+        info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        info["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        # Written after every suite: an interrupted run still leaves what it measured.
+        (RESULTS / "report.json").write_text(json.dumps(results, indent=2))
+        (RESULTS / "report.md").write_text(render_markdown(results))
     print(render_markdown(results))
 
 

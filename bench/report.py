@@ -96,6 +96,31 @@ def targets(suite: dict) -> list[tuple[str, float | None, bool | None]]:
     return rows
 
 
+def summary_table(results: dict) -> list[str]:
+    """One row per suite: the headline numbers (the README copies this table)."""
+    lines = [
+        "| suite | goodput at 4: objdepth / flask-1x1 / litserve (/s) | objdepth at 8 / 32 clients (/s) "
+        "| p50 at 1 client: objdepth / flask-1x1 (ms) | worst p99 admitted (ms) | worst shape ÷ bus.jpg "
+        "| RSS soak ÷ warm-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for suite in results["suites"]:
+        runs = suite["runs"]
+        checks = {name: value for name, value, _ in targets(suite)}
+        shapes = [value for name, value in checks.items() if name.endswith("/ bus.jpg latency ≤ 2")]
+        worst = next((value for name, value in checks.items() if name.startswith("worst p99")), None)
+        ours = runs["objdepth"]
+        lines.append(
+            f"| {suite['suite']} | "
+            + " / ".join(str(_median(runs[s], "4", "goodput_rps")) for s in SERVERS)
+            + f" | {_median(ours, '8', 'goodput_rps')} / {_median(ours, '32', 'goodput_rps')}"
+            + f" | {_median(ours, '1', 'p50_ms')} / {_median(runs['flask-1x1'], '1', 'p50_ms')}"
+            + f" | {worst} | {max((v for v in shapes if v is not None), default=None)}"
+            + f" | {checks.get('RSS after the mixed soak / after warm-up ≤ 1.15')} |"
+        )
+    return lines
+
+
 def render_markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -111,7 +136,11 @@ def render_markdown(results: dict) -> str:
         "the request), **litserve** (LitServe 0.2.19 defaults); all three run the project's own model "
         "classes on the same file.",
         "",
+        *summary_table(results),
+        "",
     ]
+    for name, error in results.get("failed", {}).items():
+        lines += [f"**{name} failed**: {error}", ""]
     for suite in results["suites"]:
         lines += [f"## {suite['suite']}", ""]
         lines.append(
