@@ -1,7 +1,8 @@
 """gunicorn settings shared by both APIs (``gunicorn -c python:apis.core.gunicorn_conf ...``).
 
 Each worker loads its own model after the fork (no ``preload_app``: torch and fork do not mix),
-serves requests on a few threads, and takes turns on the model through the inference gate.
+serves requests on threads (more than admission lets wait), and takes turns on the model through
+the inference gate, which admits a request only while its expected wait fits MAX_QUEUE_WAIT_S.
 Override with GUNICORN_WORKERS / GUNICORN_THREADS / GUNICORN_TIMEOUT / GUNICORN_GRACEFUL_TIMEOUT
 or gunicorn's own GUNICORN_CMD_ARGS.
 """
