@@ -45,7 +45,12 @@ def create_app(
     app.extensions["settings"] = settings
     app.extensions["path_prefix"] = prefix
     max_queue_wait_s = settings.max_queue_wait_s or service.max_queue_wait_s
-    gate = InferenceGate(settings.max_waiting, settings.queue_timeout_s, max_queue_wait_s=max_queue_wait_s)
+    gate = InferenceGate(
+        settings.max_waiting,
+        settings.queue_timeout_s,
+        max_queue_wait_s=max_queue_wait_s,
+        overload_pause_s=settings.overload_pause_s,
+    )
     host = ModelHost(service, gate)
     app.extensions["model_host"] = host
     metrics = ApiMetrics(service.route.name)

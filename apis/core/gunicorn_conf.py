@@ -9,6 +9,8 @@ or gunicorn's own GUNICORN_CMD_ARGS.
 
 import os
 
+from apis.core.memory import bound_malloc_caches
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
@@ -36,3 +38,8 @@ control_socket_disable = True
 accesslog = None  # the app logs one line per request with its request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def post_fork(server, worker):
+    """Each worker gives freed photo buffers back to the system (apis/core/memory.py)."""
+    bound_malloc_caches()

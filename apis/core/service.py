@@ -73,13 +73,21 @@ class InferenceGate:
     admission. A :meth:`slot` without one (a direct caller) is admitted on entry.
     """
 
-    def __init__(self, max_waiting: int, timeout_s: float, *, max_queue_wait_s: float = math.inf) -> None:
+    def __init__(
+        self,
+        max_waiting: int,
+        timeout_s: float,
+        *,
+        max_queue_wait_s: float = math.inf,
+        overload_pause_s: float = 0.0,
+    ) -> None:
         self._model_lock = threading.Lock()
         # Every request runs on one thread (gthread, test clients): its admission is kept per thread.
         self._local = threading.local()
         self.admission = Admission(max_queue_wait_s, hard_cap=max_waiting + 1)
         self.max_waiting = max_waiting
         self.timeout_s = timeout_s
+        self.overload_pause_s = overload_pause_s
 
     @property
     def waiting(self) -> int:
@@ -87,10 +95,20 @@ class InferenceGate:
         return max(0, self.admission.admitted - (1 if self._model_lock.locked() else 0))
 
     def admit(self) -> None:
-        """Admit the current request (no-op if already admitted); 503 when it would wait too long."""
-        if not getattr(self._local, "admitted", False):
+        """Admit the current request (no-op if already admitted); 503 when it would wait too long.
+
+        A refusal is answered after ``overload_pause_s`` (a sleeping thread, no CPU): a client that
+        retries at once then sends one request per pause instead of a loop that takes the cores
+        from the model.
+        """
+        if getattr(self._local, "admitted", False):
+            return
+        try:
             self.admission.admit()
-            self._local.admitted = True
+        except ServiceUnavailable:
+            time.sleep(self.overload_pause_s)
+            raise
+        self._local.admitted = True
 
     def release(self) -> None:
         """End the current request's admission if :meth:`slot` did not use it (the request failed early)."""

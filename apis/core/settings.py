@@ -40,6 +40,13 @@ class CoreSettings(BaseSettings):
         description="Memory safety: most requests admitted to wait for the model per worker, whatever "
         "the budget; beyond it 503.",
     )
+    overload_pause_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="A request refused by admission is answered after this pause, so that clients "
+        "retrying at once cannot take the cores from the model.",
+    )
     queue_timeout_s: float = Field(
         default=30.0, gt=0, description="Safety net: how long an admitted request may wait for the model."
     )

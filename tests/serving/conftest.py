@@ -52,5 +52,5 @@ class SlowFakeService(ModelService):
 def slow_app():
     """An app whose model call takes 0.3 s, with a 1 s wait budget."""
     service = SlowFakeService(delay_s=0.3)
-    app = create_app(service, CoreSettings(), load_in_background=False)
+    app = create_app(service, CoreSettings(overload_pause_s=0), load_in_background=False)
     return app, service

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -128,3 +129,18 @@ def test_a_request_refused_by_its_own_input_frees_its_admission(slow_app):
     response = post_photo(app.test_client(), b"not an image at all")
     assert response.status_code == 400
     assert app.extensions["model_host"].gate.admission.admitted == 0
+
+
+def test_a_refusal_is_answered_after_the_overload_pause_so_eager_retries_slow_down(photo_bytes):
+    from apis.core.app import create_app
+    from apis.core.settings import CoreSettings
+    from tests.serving.conftest import SlowFakeService
+
+    app = create_app(
+        SlowFakeService(delay_s=0.3), CoreSettings(overload_pause_s=0.4), load_in_background=False
+    )
+    with_work_ahead(app.extensions["model_host"].gate.admission, 12, 0.25)
+    started = time.perf_counter()
+    response = post_photo(app.test_client(), photo_bytes["bus.jpg"])
+    assert response.status_code == 503
+    assert time.perf_counter() - started >= 0.4
