@@ -148,3 +148,28 @@ SUITES: dict[str, Callable[[], Suite]] = {
     "depth": depth_suite,
     "depth-onnx": partial(depth_suite, "onnx"),
 }
+
+
+#: Photos that were far too costly for depth before the token budget (issue 13), by name and size.
+EXTREME_SHAPES = {
+    "wide-10000x10": (10_000, 10),
+    "tall-10x10000": (10, 10_000),
+    "panorama-6000x1000": (6_000, 1_000),
+}
+#: The largest photo the APIs accept (MAX_PIXELS = 40,000,000).
+LARGEST_SHAPE = (7_300, 5_479)
+
+
+def shaped_photo(name: str, size: tuple[int, int]) -> Path:
+    """bus.jpg resized to ``size`` (JPEG, cached): a valid photo of an awkward shape."""
+    path = CACHE / "photos" / f"{name}.jpg"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(MAIN_IMAGE).convert("RGB").resize(size, Image.Resampling.BILINEAR).save(path, quality=85)
+    return path
+
+
+def soak_photos() -> list[Path]:
+    """The mixed soak: the test photos, the extreme shapes and one 40-megapixel photo."""
+    extremes = [shaped_photo(name, size) for name, size in EXTREME_SHAPES.items()]
+    return [*MIXED_IMAGES, *extremes, shaped_photo("largest-40mp", LARGEST_SHAPE)]

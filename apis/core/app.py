@@ -12,6 +12,7 @@ from flask_cors import CORS
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from apis.core import auth
+from apis.core.connections import register_connection_hygiene
 from apis.core.error_handlers import register_error_handlers
 from apis.core.errors import ErrorCode
 from apis.core.logs import configure_logging
@@ -49,7 +50,14 @@ def create_app(
     app.json.sort_keys = False
     app.extensions["settings"] = settings
     app.extensions["path_prefix"] = prefix
-    host = ModelHost(service, InferenceGate(settings.max_waiting, settings.queue_timeout_s))
+    max_queue_wait_s = settings.max_queue_wait_s or service.max_queue_wait_s
+    gate = InferenceGate(
+        settings.max_waiting,
+        settings.queue_timeout_s,
+        max_queue_wait_s=max_queue_wait_s,
+        overload_pause_s=settings.overload_pause_s,
+    )
+    host = ModelHost(service, gate)
     app.extensions["model_host"] = host
     metrics = ApiMetrics(service.route.name)
     metrics.waiting.set_function(lambda: host.gate.waiting)
@@ -60,6 +68,8 @@ def create_app(
     register_error_handlers(app)
     _register_request_logging(app, metrics)
     auth.init_app(app, health_paths=("/health", f"{prefix}/health"))
+    _register_admission(app, gate)
+    register_connection_hygiene(app)
 
     for blueprint in (_common_blueprint(), predict_blueprint(service)):
         app.register_blueprint(blueprint)
@@ -160,6 +170,19 @@ def openapi_document(app: Flask) -> dict:
     if host.state is ModelState.READY:
         app.extensions["openapi"] = document
     return document
+
+
+def _register_admission(app: Flask, gate: InferenceGate) -> None:
+    """Admit every model request (each POST route calls the model) before its body is read or decoded."""
+
+    @app.before_request
+    def _admit():
+        if request.method == "POST" and request.url_rule is not None:
+            gate.admit()
+
+    @app.teardown_request
+    def _release(_error):
+        gate.release()
 
 
 def _register_request_logging(app: Flask, metrics: ApiMetrics) -> None:

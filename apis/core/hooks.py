@@ -75,6 +75,8 @@ class ModelService(ABC, Generic[FormT, InputT, OutputT]):
     form: ClassVar[type[FormFields]]
     #: The response schema; the body of ``encode_response`` is validated and answered through it.
     response: ClassVar[type[BaseModel]]
+    #: Default wait budget (``MAX_QUEUE_WAIT_S``): the longest expected wait for the model at admission.
+    max_queue_wait_s: ClassVar[float] = 5.0
 
     @abstractmethod
     def setup(self) -> None:

@@ -2,13 +2,14 @@
 
 A :class:`ModelService` knows its model and its hooks, nothing of workers or health.
 The :class:`ModelHost` loads it once in the background (so ``/health`` can answer 503 while
-weights load), and guards it with an :class:`InferenceGate`: models are not thread-safe, and a
-bounded wait keeps an overloaded worker answering 503 instead of queueing without limit.
+weights load), and guards it with an :class:`InferenceGate`: models are not thread-safe, and
+admission by expected wait keeps an overloaded worker answering 503 instead of queueing without limit.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from typing import TypeVar
 
 from flask import current_app
 
+from apis.core.admission import Admission
 from apis.core.errors import ModelLoadError, ServiceUnavailable
 from apis.core.hooks import ModelService
 
@@ -35,48 +37,78 @@ class ModelState(StrEnum):
 
 
 class InferenceGate:
-    """One model call at a time, with a bounded number of callers waiting for their turn."""
+    """One model call at a time; requests are admitted by the expected wait (:mod:`apis.core.admission`).
 
-    def __init__(self, max_waiting: int, timeout_s: float) -> None:
+    A request is admitted once, as early as possible: the app calls :meth:`admit` before the body is
+    read, so an overflow is answered without decoding anything, and :meth:`slot` then uses that
+    admission. A :meth:`slot` without one (a direct caller) is admitted on entry.
+    """
+
+    def __init__(
+        self,
+        max_waiting: int,
+        timeout_s: float,
+        *,
+        max_queue_wait_s: float = math.inf,
+        overload_pause_s: float = 0.0,
+    ) -> None:
         self._model_lock = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._waiting = 0
+        # Every request runs on one thread (gthread, test clients): its admission is kept per thread.
+        self._local = threading.local()
+        self.admission = Admission(max_queue_wait_s, hard_cap=max_waiting + 1)
         self.max_waiting = max_waiting
         self.timeout_s = timeout_s
+        self.overload_pause_s = overload_pause_s
 
     @property
     def waiting(self) -> int:
-        return self._waiting
+        """Requests admitted and not yet on the model (the one on it is not counted)."""
+        return max(0, self.admission.admitted - (1 if self._model_lock.locked() else 0))
+
+    def admit(self) -> None:
+        """Admit the current request (no-op if already admitted); 503 when it would wait too long.
+
+        A refusal is answered after ``overload_pause_s`` (a sleeping thread, no CPU): a client that
+        retries at once then sends one request per pause instead of a loop that takes the cores
+        from the model.
+        """
+        if getattr(self._local, "admitted", False):
+            return
+        try:
+            self.admission.admit()
+        except ServiceUnavailable:
+            time.sleep(self.overload_pause_s)
+            raise
+        self._local.admitted = True
+
+    def release(self) -> None:
+        """End the current request's admission if :meth:`slot` did not use it (the request failed early)."""
+        if getattr(self._local, "admitted", False):
+            self._local.admitted = False
+            self.admission.finish(None)
 
     @contextmanager
     def slot(self) -> Iterator[float]:
-        """Hold the model; yields the seconds spent waiting. 503 when full or when the wait times out."""
+        """Hold the model; yields the seconds spent waiting. 503 when refused or when the wait times out."""
         started = time.perf_counter()
-        if self._model_lock.acquire(blocking=False):
-            acquired = True
-        else:
-            with self._count_lock:
-                if self._waiting >= self.max_waiting:
-                    raise ServiceUnavailable(
-                        f"{self._waiting} requests are already waiting for the model; retry shortly",
-                        code="overloaded",
-                    )
-                self._waiting += 1
-            try:
-                acquired = self._model_lock.acquire(timeout=self.timeout_s)
-            finally:
-                with self._count_lock:
-                    self._waiting -= 1
-        if not acquired:
-            raise ServiceUnavailable(
-                f"the model did not become free within {self.timeout_s:g} s; retry shortly",
-                code="queue_timeout",
-                retry_after_s=max(1, round(self.timeout_s / 4)),
-            )
+        self.admit()
+        self._local.admitted = False  # this slot now owns the admission and ends it
+        held_s: float | None = None
         try:
-            yield time.perf_counter() - started
+            if not self._model_lock.acquire(timeout=self.timeout_s):
+                raise ServiceUnavailable(
+                    f"the model did not become free within {self.timeout_s:g} s; retry shortly",
+                    code="queue_timeout",
+                    retry_after_s=max(1, round(self.timeout_s / 4)),
+                )
+            acquired = time.perf_counter()
+            try:
+                yield acquired - started
+            finally:
+                held_s = time.perf_counter() - acquired
+                self._model_lock.release()
         finally:
-            self._model_lock.release()
+            self.admission.finish(held_s)
 
 
 class ModelHost:

@@ -27,11 +27,28 @@ class CoreSettings(BaseSettings):
     cors_origins: str = Field(default="*", description="Comma-separated origins allowed by CORS, or *.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads; 0 = one per core.")
+    max_queue_wait_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Wait budget per request: a request is admitted when the model time of the requests "
+        "ahead of it (their measured mean) fits in it, else 503 + Retry-After. Default: the service's "
+        "(detection 2 s, depth 10 s).",
+    )
     max_waiting: int = Field(
-        default=4, ge=0, description="Requests allowed to wait for the model per worker; beyond it 503."
+        default=48,
+        ge=0,
+        description="Memory safety: most requests admitted to wait for the model per worker, whatever "
+        "the budget; beyond it 503.",
+    )
+    overload_pause_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="A request refused by admission is answered after this pause, so that clients "
+        "retrying at once cannot take the cores from the model.",
     )
     queue_timeout_s: float = Field(
-        default=30.0, gt=0, description="How long a request may wait for the model before a 503."
+        default=30.0, gt=0, description="Safety net: how long an admitted request may wait for the model."
     )
 
     @field_validator("path_prefix")

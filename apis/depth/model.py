@@ -10,7 +10,7 @@ from PIL import Image
 
 from apis.core.errors import ModelLoadError
 from apis.depth.backends import DepthPrediction, DepthSemantics
-from apis.depth.geometry import pad_to_aspect
+from apis.depth.geometry import plan_depth_input
 from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
 from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
@@ -70,10 +70,17 @@ class DepthEstimator:
             raise RuntimeError("model not loaded")
         import torch
 
-        size = self.settings.input_size
         started = time.perf_counter()
-        padded, (left, top, right, bottom) = pad_to_aspect(image)
-        inputs = self._processor(images=padded, size={"height": size, "width": size}, return_tensors="pt")
+        # The shape the network sees is planned once for both backends: padded, within a token budget.
+        plan = plan_depth_input(image, self.settings.input_size, max_tokens=self.settings.max_tokens)
+        padded, (left, top, right, bottom) = plan.picture, plan.box
+        height, width = plan.size
+        inputs = self._processor(
+            images=padded,
+            size={"height": height, "width": width},
+            keep_aspect_ratio=False,
+            return_tensors="pt",
+        )
         pixel_values = inputs["pixel_values"].to(self.device)
         prepared = time.perf_counter()
         with torch.inference_mode():

@@ -5,12 +5,14 @@ No torch and no transformers: the production image serves this.
 Aspect ratio. Depth Anything exported with ``torch.onnx`` at one input size answers at that size
 only: the head upsamples to a size traced as a constant. ``python -m apis.export`` therefore exports
 with dynamic height and width (the head's upsampling traced from the input), and this backend feeds
-exactly what the torch path feeds: the image scaled as little as possible so that one side is
-``DEPTH_INPUT_SIZE``, aspect ratio kept, both sides rounded to multiples of 14 (bicubic, ImageNet mean
-and std). The map comes back at that size and is resized to the original image (bicubic, clamped to
-the head's range), as the torch path does. An ONNX file with a fixed input size (exported elsewhere)
-still works: the image is stretched to that size and the map stretched back, so no pixels are
-padded or cropped, at the cost of some distortion for images of another shape.
+exactly what the torch path feeds, planned by the same function
+(:func:`apis.depth.geometry.plan_depth_input`): the image scaled as little as possible so that one
+side is ``DEPTH_INPUT_SIZE``, aspect ratio kept, both sides rounded to multiples of 14, within a
+token budget (bicubic, ImageNet mean and std). The map comes back at that size and is resized to the
+original image (bicubic, clamped to the head's range), as the torch path does. An ONNX file with a
+fixed input size (exported elsewhere) still works: the image is stretched to that size and the map
+stretched back, so no pixels are padded or cropped, at the cost of some distortion for images of
+another shape.
 """
 
 from __future__ import annotations
@@ -23,26 +25,9 @@ import numpy as np
 from PIL import Image
 
 from apis.depth.backends import DepthPrediction, DepthSemantics
-from apis.depth.geometry import pad_to_aspect
+from apis.depth.geometry import plan_depth_input
 from apis.depth.settings import DepthSettings
 from apis.runtimes.onnx_session import OnnxModel, open_model
-
-
-def dpt_input_size(height: int, width: int, target: int, multiple: int = 14) -> tuple[int, int]:
-    """The (height, width) the DPT processor resizes to with ``keep_aspect_ratio``, as transformers does.
-
-    Scales as little as possible so that one side becomes ``target``, then rounds each side to a
-    multiple of ``multiple`` (Python's rounding, as ``DPTImageProcessor``).
-    """
-    scale_h, scale_w = target / height, target / width
-    if abs(1 - scale_w) < abs(1 - scale_h):
-        scale_h = scale_w
-    else:
-        scale_w = scale_h
-    return (
-        max(round(scale_h * height / multiple) * multiple, multiple),
-        max(round(scale_w * width / multiple) * multiple, multiple),
-    )
 
 
 class OnnxDepthEstimator:
@@ -95,20 +80,17 @@ class OnnxDepthEstimator:
     def parameter_count(self) -> int:
         return self._parameters
 
-    def input_size_for(self, height: int, width: int) -> tuple[int, int]:
-        """The (height, width) the network sees for an image of this size."""
-        if self.onnx is not None and self.onnx.fixed_shape is not None:
-            return self.onnx.fixed_shape
-        return dpt_input_size(height, width, self.settings.input_size, self._multiple)
-
     def predict(self, image: Image.Image) -> DepthPrediction:
         """Depth of an RGB image, resized back to that image's size (bicubic, as the torch path)."""
         if self.onnx is None:
             raise RuntimeError("model not loaded")
         started = time.perf_counter()
         # As the torch path: very thin pictures are padded first, and the map cropped back after.
-        padded, (left, top, right, bottom) = pad_to_aspect(image.convert("RGB"))
-        height, width = self.input_size_for(padded.height, padded.width)
+        plan = plan_depth_input(
+            image.convert("RGB"), self.settings.input_size, self._multiple, self.settings.max_tokens
+        )
+        padded, (left, top, right, bottom) = plan.picture, plan.box
+        height, width = plan.size if self.onnx.fixed_shape is None else self.onnx.fixed_shape
         resized = padded.resize((width, height), self._resample)
         pixels = (np.asarray(resized, np.float32) * self._rescale - self._mean) / self._std
         batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from apis.core.schemas import MAX_OBJECTS_PER_IMAGE
+from apis.depth.geometry import MAX_TOKENS
 
 DEFAULT_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 
@@ -40,6 +41,12 @@ class DepthSettings(BaseSettings):
         le=2048,
         description="Size the model sees: the image keeps its aspect ratio and is scaled as little as "
         "possible so that one side has this length; both sides are rounded to multiples of 14.",
+    )
+    max_tokens: int = Field(
+        default=MAX_TOKENS,
+        ge=1,
+        description="Most 14x14 patches the model sees: longer or larger photos are scaled down further "
+        "(very long ones padded first), so any photo costs at most about twice a normal one.",
     )
     colormap: str = Field(default="Spectral_r", description="Default matplotlib colormap of the pictures.")
     jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of the JPEG pictures.")

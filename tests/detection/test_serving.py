@@ -121,6 +121,7 @@ def test_gunicorn_sheds_overload_with_503_instead_of_queueing(tmp_path, tiny_yol
         "OBJDEPTH_TEST_SLOW_PREDICT_S": "0.5",
         "MAX_WAITING": "1",
         "GUNICORN_THREADS": "8",
+        "OVERLOAD_PAUSE_S": "0",
     }
     with run_api(DETECTION, workdir=tmp_path, env=env) as server:
 
