@@ -198,11 +198,12 @@ def test_openapi_documents_the_route_from_the_service_attributes(client):
     assert document["info"]["description"] == "A toy: the mean brightness of a photo."
 
 
-def test_concurrent_requests_all_get_their_own_answer(toy_app):
-    def call(colour: int) -> float:
-        return post(toy_app.test_client(), png(colour)).get_json().get("brightness", -1)
+def test_concurrent_requests_all_get_their_own_answer(toy_service):
+    app = create_app(toy_service, CoreSettings(max_waiting=8), load_in_background=False)
 
-    toy_app.extensions["model_host"].gate.max_waiting = 8
+    def call(colour: int) -> float:
+        return post(app.test_client(), png(colour)).get_json().get("brightness", -1)
+
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(call, range(0, 80, 10))) == [float(c) for c in range(0, 80, 10)]
 

@@ -6,21 +6,32 @@ import time
 from typing import Any
 
 import pytest
-from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel
 
-from apis.core import requests as fields
 from apis.core.app import create_app
-from apis.core.service import ModelService, current_host
+from apis.core.hooks import ModelService, StageTimer
+from apis.core.images import DecodedImage
+from apis.core.schemas import FormFields
 from apis.core.settings import CoreSettings
 from delivery.routes import ServiceRoute
 
 FAKE = ServiceRoute(name="fake", port=0, path_prefix="/fakeapi", health_path="/fakeapi/health")
 
 
-class SlowFakeService(ModelService):
+class SlowResponse(BaseModel):
+    success: bool
+    size: list[int]
+    timing_ms: dict[str, float]
+
+
+class SlowFakeService(ModelService[FormFields, DecodedImage, None]):
     """``POST /predict``: decodes the upload, then holds the model for ``delay_s``."""
 
     route = FAKE
+    predict_path = "/predict"
+    predict_summary = "Sleep on the model"
+    form = FormFields
+    response = SlowResponse
     max_queue_wait_s = 1.0
 
     def __init__(self, delay_s: float) -> None:
@@ -33,19 +44,15 @@ class SlowFakeService(ModelService):
     def info(self) -> dict[str, Any]:
         return {}
 
-    def blueprint(self) -> Blueprint:
-        blueprint = Blueprint("fake", __name__)
+    def decode_request(self, form: FormFields, image: DecodedImage) -> DecodedImage:
+        self.decoded += 1
+        return image
 
-        @blueprint.post("/predict")
-        def predict():
-            host = current_host()
-            host.require_ready()
-            upload = fields.read_image(current_app.extensions["settings"])
-            self.decoded += 1
-            _, waited_s = host.infer(lambda: time.sleep(self.delay_s))
-            return jsonify({"success": True, "size": upload.original_size, "waited_s": waited_s})
+    def predict(self, inputs: DecodedImage) -> None:
+        time.sleep(self.delay_s)
 
-        return blueprint
+    def encode_response(self, inputs: DecodedImage, output: None, timer: StageTimer) -> dict[str, Any]:
+        return {"success": True, "size": list(inputs.original_size)}
 
 
 @pytest.fixture()
