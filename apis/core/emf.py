@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 # EMF takes at most 100 values per metric in one document; more are split across documents.
 MAX_VALUES = 100
 # Dimension sets published on top of the full label set, so alarms can name a metric without listing
-# every method and status: the predict endpoint's requests by status, and all its requests.
-ROLLUPS = {"api_requests_total": (("endpoint", "status"), ("endpoint",))}
+# every method and status: an endpoint's requests by status, all its requests, and all requests by status.
+ROLLUPS = {"api_requests_total": (("endpoint", "status"), ("endpoint",), ("status",))}
 UNITS = {"seconds": "Seconds"}
 
 LabelKey = tuple[tuple[str, str], ...]
