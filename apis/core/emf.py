@@ -6,8 +6,9 @@ CloudWatch metrics: same names as ``/metrics`` (``api_requests_total``, ``api_re
 own counts, so CloudWatch sums all workers and tasks (a scrape of ``/metrics`` sees one worker only).
 
 Counters are written as the increase since the last publication; gauges as their value; a histogram as
-the requests of each bucket, each counted at the bucket's midpoint, so CloudWatch computes p50/p95/p99
-from the histogram (to the bucket's resolution) rather than from an average. See docs/observability.md.
+one value per request, spread evenly inside the request's bucket, so CloudWatch computes p50/p95/p99
+from the histogram (interpolated inside buckets, like ``histogram_quantile``), never from an average.
+See docs/observability.md.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _increase(now: dict[LabelKey, float], before: dict[LabelKey, float], key: La
 def _histogram_values(
     buckets: dict[LabelKey, float], before: dict[LabelKey, float]
 ) -> dict[LabelKey, list[float]]:
-    """Bucket counts -> per label set, one midpoint value per request observed since ``before``."""
+    """Bucket counts -> per label set, one value per request observed since ``before``, inside its bucket."""
     by_labels: dict[LabelKey, list[tuple[float, float]]] = {}
     for key in buckets:
         labels = tuple(item for item in key if item[0] != "le")
@@ -72,7 +73,9 @@ def _histogram_values(
         lower, seen, found = 0.0, 0.0, []
         for bound, count in cumulative:
             upper = bound if bound != float("inf") else lower
-            found += [(lower + upper) / 2] * round(count - seen)
+            inside = round(count - seen)
+            # Spread evenly across the bucket, as Prometheus' histogram_quantile interpolates.
+            found += [lower + (upper - lower) * (i + 0.5) / inside for i in range(inside)]
             lower, seen = upper, count
         if found:
             values[labels] = found
