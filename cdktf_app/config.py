@@ -132,6 +132,8 @@ class ServiceSettings(_Strict):
     cpu_target_value: Percent
     requests_per_target: Positive
     response_time_alarm_seconds: Annotated[float, Field(gt=0)]
+    # p95 of the predict endpoint's latency (the API's own histogram) above which an alarm fires; 0 = none.
+    latency_p95_alarm_seconds: Annotated[float, Field(ge=0)] = 0.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
     gunicorn_workers: Positive
     gunicorn_threads: Positive
@@ -254,6 +256,12 @@ class Settings(_Strict):
     alarm_evaluation_periods: Positive
     alb_5xx_alarm_threshold: Positive
     alarm_email: str
+    # API metrics in CloudWatch (embedded metric format), the dashboard and the alarms on them
+    metrics_namespace: AwsName
+    metrics_publish_interval: Annotated[int, Field(ge=10, le=300)]
+    shed_share_alarm_percent: Percent
+    shed_alarm_minutes: Positive
+    model_not_ready_alarm_minutes: Positive
     # The three services, keyed by their name in delivery/routes.py
     services: dict[str, ServiceSettings]
 

@@ -42,7 +42,7 @@ SERVICE_KEYS = {route.name for route in SERVICES}
 
 
 def _alarms(stack: Synthesized, metric: str) -> list[dict]:
-    return [a for a in stack.resources("aws_cloudwatch_metric_alarm") if a["metric_name"] == metric]
+    return [a for a in stack.resources("aws_cloudwatch_metric_alarm") if a.get("metric_name") == metric]
 
 
 def test_load_balancer_alarms_per_target_group(full_stack: Synthesized) -> None:

@@ -95,6 +95,8 @@ def test_api_environment_carries_prefix_sizing_and_cors_origins(
         "GUNICORN_THREADS": str(service.gunicorn_threads),
         "DEVICE": "cpu",
         "CORS_ORIGINS": env["CORS_ORIGINS"],
+        "METRICS_EMF_INTERVAL_S": str(stack.settings.metrics_publish_interval),
+        "METRICS_EMF_NAMESPACE": stack.settings.metrics_namespace,
     }
     assert env["CORS_ORIGINS"].startswith("http://${aws_lb.") and "*" not in env["CORS_ORIGINS"]
     assert _container(stack, route)["secrets"] == [], "private APIs check no key"
