@@ -11,8 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cdktf_app.cdk import Testing
-from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, PROXY_CPU_UNITS, PROXY_MEMORY_MIB, settings_from_dict
+from cdktf_app.config import PROXY_CPU_UNITS, PROXY_MEMORY_MIB
 from cdktf_app.constructs.service import ServiceWiring, container_definition, health_check_command
+from cdktf_app.settings_checks import MIN_CONTAINER_MEMORY_MIB
+from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
 from tests.infra.helpers import Synthesized, raw_settings
 from tests.support.servers import REPO_ROOT
