@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from cdktf_app.config import SettingsError, load_settings
+from cdktf_app.config import SettingsError
+from cdktf_app.settings_file import load_settings
 
 
 def main(outdir: str | None = None, argv: Sequence[str] | None = None) -> int:

@@ -1,49 +1,49 @@
-"""The deployment's settings: one typed, validated object loaded from ``settings.toml``.
+"""The deployment's settings: one typed, validated object (:mod:`cdktf_app.settings_file` reads it).
 
-The file documents each setting; this module only states their types and limits. A profile
-(``profile = "demo"`` or ``"production"``, or ``OBJDEPTH_PROFILE``) lays ``profiles/<name>.toml`` over the
-file. Three environment variables override it: ``IMAGE_TAG`` (all three images; ``make deploy`` sets it to
-the commit SHA), ``AWS_REGION`` and ``AWS_ACCOUNT_ID``. Facts only AWS knows (the account, the last
-published image tag) are filled in by ``cdktf_app.resolve`` before synth. Container ports, path
-prefixes and health paths are not settings: they come from
-``delivery/routes.py``. Secrets are never settings either; the Streamlit cookie secret is read by ECS from
-the SSM parameter named by ``cookie_secret_parameter``.
+``settings.toml`` documents each setting; this module states their types and limits, the formats are in
+:mod:`cdktf_app.setting_types` and the cross-setting checks in :mod:`cdktf_app.settings_checks`. Ports,
+path prefixes and health paths are not settings (``delivery/routes.py``), nor are secrets (SSM).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import itertools
-import os
-import re
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from cdktf_app.setting_types import (
+    _ACCOUNT_ID,
+    _ACM_ARN,
+    _AWS_NAME,
+    _COGNITO_PREFIX,
+    _DOMAIN,
+    _ECR_REPOSITORY,
+    _EMAIL,
+    _HTTPS_URL,
+    _IMAGE_TAG,
+    _INSTANCE_TYPE,
+    _ORIGIN,
+    _REGION,
+    _S3_BUCKET,
+    _SECRET_NAME,
+    _SSM_NAME,
+    AwsName,
+    ElbName,
+    Formats,
+    Percent,
+    Port,
+    Positive,
+    _Strict,
+    _subnet,
+)
+from cdktf_app.settings_checks import check_consistent
 from delivery.routes import SERVICES, by_name
 
-DEFAULT_SETTINGS_FILE = Path(__file__).with_name("settings.toml")
-PROFILES_DIR = Path(__file__).with_name("profiles")
 PROFILES = ("demo", "production")
-PROFILE_ENV = "OBJDEPTH_PROFILE"
-
-# Environment variable -> setting it overrides.
-ENV_OVERRIDES = {"IMAGE_TAG": "image_tag", "AWS_REGION": "aws_region", "AWS_ACCOUNT_ID": "aws_account_id"}
-
-# Least memory (MiB) a container needs to load its model and answer a request; below it the task is
-# killed for memory while starting, so synth refuses such a setting.
-MIN_CONTAINER_MEMORY_MIB = {"detection": 1024, "depth": 1536, "ui": 256}
 
 # What ECS Service Connect's proxy container needs inside each task on top of the app's container
 # (AWS suggests 256 CPU units and 64 MiB for Fargate; on EC2 CPU units are shares, so 128 are kept).
@@ -53,63 +53,12 @@ PROXY_MEMORY_MIB = 64
 # Who may use the page when the settings leave page_access empty.
 PROFILE_PAGE_ACCESS = {"demo": "open", "production": "cognito"}
 
-# The production profile keeps at least this many logs days (the issue's review asked for 30).
-PRODUCTION_MIN_LOG_DAYS = 30
-
 # Retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
-
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
-_ECR_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_AWS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-_SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/]+$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
-_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_COGNITO_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
-
-Port = Annotated[int, Field(ge=1, le=65535)]
-Positive = Annotated[int, Field(ge=1)]
-Percent = Annotated[float, Field(gt=0, le=100)]
-AwsName = Annotated[str, Field(pattern=_AWS_NAME.pattern, max_length=255)]
-ElbName = Annotated[str, Field(pattern=_ELB_NAME.pattern, max_length=32)]
 
 
 class SettingsError(ValueError):
     """Raised when the settings file or an override is invalid; the message names every bad setting."""
-
-
-class _Strict(BaseModel):
-    """Unknown settings are errors; ``_FORMATS``: text setting -> (pattern, what it must be, optional)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-    _FORMATS: ClassVar[dict[str, tuple[re.Pattern[str], str, bool]]] = {}
-
-    @field_validator("*")
-    @classmethod
-    def _format(cls, value: Any, info: ValidationInfo) -> Any:
-        form = cls._FORMATS.get(info.field_name or "")
-        if form is None or (form[2] and value == ""):
-            return value
-        pattern, what, _ = form
-        if not pattern.fullmatch(value):
-            raise ValueError(f"{value!r} is not {what}")
-        return value
-
-
-def _subnet(value: str) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(value)
-    except ValueError as err:
-        raise ValueError(f"{value!r} is not an IPv4 CIDR block ({err})") from None
 
 
 class ServiceSettings(_Strict):
@@ -132,12 +81,14 @@ class ServiceSettings(_Strict):
     cpu_target_value: Percent
     requests_per_target: Positive
     response_time_alarm_seconds: Annotated[float, Field(gt=0)]
+    # p95 of the predict endpoint's latency (the API's own histogram) above which an alarm fires; 0 = none.
+    latency_p95_alarm_seconds: Annotated[float, Field(ge=0)] = 0.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
     gunicorn_workers: Positive
     gunicorn_threads: Positive
     readonly_root_filesystem: bool
 
-    _FORMATS = {
+    _FORMATS: ClassVar[Formats] = {
         "image_name": (_ECR_REPOSITORY, "an ECR repository name (lowercase, e.g. yoloflask/api)", False),
         "image_tag": (_IMAGE_TAG, "an image tag", True),
     }
@@ -254,10 +205,16 @@ class Settings(_Strict):
     alarm_evaluation_periods: Positive
     alb_5xx_alarm_threshold: Positive
     alarm_email: str
+    # API metrics in CloudWatch (embedded metric format), the dashboard and the alarms on them
+    metrics_namespace: AwsName
+    metrics_publish_interval: Annotated[int, Field(ge=10, le=300)]
+    shed_share_alarm_percent: Percent
+    shed_alarm_minutes: Positive
+    model_not_ready_alarm_minutes: Positive
     # The three services, keyed by their name in delivery/routes.py
     services: dict[str, ServiceSettings]
 
-    _FORMATS = {
+    _FORMATS: ClassVar[Formats] = {
         "aws_region": (_REGION, "an AWS region such as us-east-1", False),
         "aws_account_id": (_ACCOUNT_ID, "a 12-digit AWS account id", True),
         "instance_type": (_INSTANCE_TYPE, "an EC2 instance type such as t3.large", False),
@@ -361,108 +318,8 @@ class Settings(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        if not self.asg_min_size <= self.asg_desired_capacity <= self.asg_max_size:
-            raise ValueError(
-                f"asg_min_size ({self.asg_min_size}) <= asg_desired_capacity ({self.asg_desired_capacity}) "
-                f"<= asg_max_size ({self.asg_max_size}) does not hold"
-            )
-        if self.health_check_timeout >= self.health_check_interval:
-            raise ValueError(
-                f"health_check_timeout ({self.health_check_timeout}) must be shorter than "
-                f"health_check_interval ({self.health_check_interval})"
-            )
-        if self.http_listener_port == self.https_listener_port:
-            raise ValueError("http_listener_port and https_listener_port must differ")
-        if self.certificate_arn and not self.domain_name:
-            raise ValueError(
-                "certificate_arn is set, so domain_name (the name on the certificate) is needed too"
-            )
-        if self.hosted_zone_id and not self.domain_name:
-            raise ValueError("hosted_zone_id is set, so domain_name (the record to create) is needed too")
-        if bool(self.key_name) != bool(self.ssh_allowed_cidr):
-            raise ValueError("SSH needs both key_name and ssh_allowed_cidr; set both or neither")
-        if self.availability_zones:
-            if len(self.availability_zones) != len(self.public_subnet_cidrs):
-                raise ValueError("availability_zones needs one zone per entry of public_subnet_cidrs")
-            strays = [zone for zone in self.availability_zones if not zone.startswith(self.aws_region)]
-            if strays:
-                raise ValueError(
-                    f"availability_zones: {strays} are not zones of aws_region {self.aws_region}"
-                )
-        if len(self.private_subnet_cidrs) != len(self.public_subnet_cidrs):
-            raise ValueError("private_subnet_cidrs needs as many subnets as public_subnet_cidrs")
-        self._check_subnets_fit()
-        if self.profile == "production":
-            self._check_production()
-        self._check_sign_in()
-        for name, service in self.services.items():
-            floor = MIN_CONTAINER_MEMORY_MIB[name]
-            if service.container_memory < floor:
-                raise ValueError(
-                    f"services.{name}.container_memory ({service.container_memory} MiB) is below the "
-                    f"{floor} MiB the {name} container needs"
-                )
+        check_consistent(self)
         return self
-
-    def _check_sign_in(self) -> None:
-        """Sign-in needs HTTPS, and ``oidc`` needs its provider's endpoints, client id and secret name."""
-        if self.page_access == "open":
-            return
-        if not self.https_enabled:
-            raise ValueError(
-                f"page_access = {self.page_access!r} needs HTTPS: the load balancer authenticates only on "
-                "an HTTPS listener (sign-in cookies and tokens must never travel in clear). Set "
-                'certificate_arn and domain_name, or keep page_access = "open"'
-            )
-        if self.page_access == "oidc":
-            needed = (
-                "oidc_issuer",
-                "oidc_authorization_endpoint",
-                "oidc_token_endpoint",
-                "oidc_user_info_endpoint",
-                "oidc_client_id",
-                "oidc_client_secret_name",
-            )
-            missing = [name for name in needed if not getattr(self, name)]
-            if missing:
-                raise ValueError(f"page_access = 'oidc' needs {', '.join(missing)}")
-
-    def _check_production(self) -> None:
-        """What the production profile promises; a file that weakens it is refused, naming each point."""
-        problems = []
-        if not self.certificate_arn:
-            problems.append("certificate_arn: production serves HTTPS only; give an ACM certificate")
-        if self.page_access == "open":
-            problems.append('page_access: production signs users in ("cognito" or "oidc"), never "open"')
-        if self.asg_min_size < 2 or len(self.public_subnet_cidrs) < 2:
-            problems.append("asg_min_size: production keeps at least two instances in two zones")
-        for name, service in self.services.items():
-            if service.min_count < 2:
-                problems.append(f"services.{name}.min_count: production runs at least two tasks per service")
-        if self.instance_type.startswith("t"):
-            problems.append(f"instance_type: {self.instance_type} is burstable; production needs steady CPU")
-        if not self.enable_waf:
-            problems.append("enable_waf: production puts a WAF web ACL on the load balancer")
-        if not self.access_logs_enabled:
-            problems.append("alb_access_logs: production keeps the load balancer's access logs")
-        if not self.alb_deletion_protection:
-            problems.append("alb_deletion_protection: production protects the load balancer from deletion")
-        if self.log_retention_days < PRODUCTION_MIN_LOG_DAYS:
-            problems.append(f"log_retention_days: production keeps logs {PRODUCTION_MIN_LOG_DAYS}+ days")
-        if problems:
-            raise ValueError("profile production: " + "; ".join(problems))
-
-    def _check_subnets_fit(self) -> None:
-        vpc = ipaddress.IPv4Network(self.vpc_cidr)
-        named = [("public_subnet_cidrs", c) for c in self.public_subnet_cidrs]
-        if self.enable_private_subnets:
-            named += [("private_subnet_cidrs", c) for c in self.private_subnet_cidrs]
-        for setting, cidr in named:
-            if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
-                raise ValueError(f"{setting}: {cidr} is not inside vpc_cidr {self.vpc_cidr}")
-        for (name_a, a), (name_b, b) in itertools.combinations(named, 2):
-            if ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)):
-                raise ValueError(f"{name_a}/{name_b}: {a} overlaps {b}")
 
     @property
     def waf_enabled(self) -> bool:
@@ -525,70 +382,3 @@ class Settings(_Strict):
                 'to AWS, or set state_bucket (state_backend = "local" for a throwaway synth)'
             )
         return missing
-
-
-def load_settings(
-    path: Path | str = DEFAULT_SETTINGS_FILE, environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Read the settings file, apply the environment overrides and validate.
-
-    ``environ`` defaults to ``os.environ``; tests pass their own mapping. Raises ``SettingsError``
-    whose message names each invalid setting (and the environment variable it came from, if any).
-    """
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"cannot read settings file {path}: {err}") from err
-    return settings_from_dict(raw, os.environ if environ is None else environ, source=str(path))
-
-
-def settings_from_dict(raw: dict[str, Any], environ: Mapping[str, str], source: str = "settings") -> Settings:
-    """Validate ``raw`` (the parsed settings file) after the profile and the environment overrides."""
-    raw = with_profile(raw, environ.get(PROFILE_ENV, "").strip())
-    from_env: dict[str, str] = {}
-    for variable, setting in ENV_OVERRIDES.items():
-        value = environ.get(variable, "").strip()
-        if value:
-            raw[setting] = value
-            from_env[setting] = variable
-    if "image_tag" in from_env and isinstance(raw.get("services"), dict):
-        # IMAGE_TAG applies to all three images, over any per-service tag in the file.
-        raw["services"] = {
-            name: {**table, "image_tag": ""} if isinstance(table, dict) else table
-            for name, table in raw["services"].items()
-        }
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as err:
-        raise SettingsError(_describe(err, from_env, source)) from None
-
-
-def with_profile(raw: dict[str, Any], override: str = "") -> dict[str, Any]:
-    """``raw`` with its profile's file (``profiles/<profile>.toml``) laid over it, tables merged."""
-    profile = override or raw.get("profile", "demo")
-    if profile not in PROFILES:
-        raise SettingsError(f"profile: {profile!r} is not one of {PROFILES}")
-    path = PROFILES_DIR / f"{profile}.toml"
-    overlay = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return _merged({**raw, "profile": profile}, overlay)
-
-
-def _merged(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _describe(err: ValidationError, from_env: Mapping[str, str], source: str) -> str:
-    lines = [f"invalid settings in {source}:"]
-    for error in err.errors():
-        loc = ".".join(str(part) for part in error["loc"]) or "settings"
-        message = error["msg"].removeprefix("Value error, ")
-        origin = f" (from environment variable {from_env[loc]})" if loc in from_env else ""
-        lines.append(f"  {loc}{origin}: {message}")
-    return "\n".join(lines)

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cdktf_app.config import DEFAULT_SETTINGS_FILE, SettingsError, settings_from_dict
+from cdktf_app.config import SettingsError
+from cdktf_app.settings_file import DEFAULT_SETTINGS_FILE, settings_from_dict
 
 # Per-service variables of the original: "<prefix>_<suffix>" -> services.<service>.<setting>.
 SERVICE_PREFIXES = {

@@ -6,6 +6,7 @@ Terraform's outputs keep its meaning (see docs/deployment.md).
 
 from __future__ import annotations
 
+from cdktf_app import app_metrics
 from cdktf_app.cdk import (
     Construct,
     LocalBackend,
@@ -18,6 +19,7 @@ from cdktf_app.cdk import (
 from cdktf_app.config import Settings, SettingsError
 from cdktf_app.constructs.alert_topic import AlertTopic
 from cdktf_app.constructs.cluster import Cluster
+from cdktf_app.constructs.dashboard import Dashboard, DashboardService
 from cdktf_app.constructs.ecr import ImageRepository
 from cdktf_app.constructs.load_balancer import LoadBalancer
 from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
@@ -62,6 +64,7 @@ def service_environment(
         "GUNICORN_THREADS": str(service.gunicorn_threads),
         "DEVICE": "cpu",
         "CORS_ORIGINS": ",".join(settings.cors_allowed_origins) or base_url,
+        **app_metrics.pipeline_environment(settings),
     }
 
 
@@ -83,7 +86,7 @@ class ObjDepthStack(TerraformStack):
     """Everything the platform needs in one AWS account and region.
 
     Attributes: ``network``, ``load_balancer``, ``cluster``, ``repositories`` and ``services`` (both keyed
-    by service name), ``monitoring``.
+    by service name), ``monitoring``, ``dashboard``.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -178,9 +181,26 @@ class ObjDepthStack(TerraformStack):
                     response_time_alarm_seconds=settings.services[route.name].response_time_alarm_seconds,
                     discovery_name=route.name,
                     min_tasks=settings.services[route.name].min_count,
+                    api_route=route if app_metrics.is_api(route) else None,
+                    latency_p95_alarm_seconds=settings.services[route.name].latency_p95_alarm_seconds,
                 )
                 for route in SERVICES
             },
+        )
+        self.dashboard = Dashboard(
+            self,
+            "dashboard",
+            settings=settings,
+            services={
+                route.name: DashboardService(
+                    route=route,
+                    ecs_service_name=self.services[route.name].service.name,
+                    target_group_arn_suffix=self._target_group_attribute(route, "arn_suffix"),
+                )
+                for route in SERVICES
+            },
+            alb_arn_suffix=self.load_balancer.alb.arn_suffix,
+            capacity_provider_name=self.cluster.capacity_provider.name,
         )
         self._outputs(settings)
 

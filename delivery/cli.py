@@ -124,7 +124,8 @@ def confirm_destroy(read: Callable[[str], str] = input, *, interactive: bool | N
 
 def record_tag_command(args: argparse.Namespace, session: boto3.Session | None = None) -> int:
     """Record ``--tag`` in the SSM parameter synth reads when no tag is given (CodeBuild, after a push)."""
-    from cdktf_app.config import SettingsError, load_settings
+    from cdktf_app.config import SettingsError
+    from cdktf_app.settings_file import load_settings
 
     try:
         parameter = load_settings().image_tag_parameter

@@ -55,7 +55,7 @@ class RepositorySettings:
 
 def repository_settings() -> RepositorySettings:
     """:data:`IMAGES` with the repository names and tag mutability of ``cdktf_app/settings.toml``."""
-    from cdktf_app.config import load_settings
+    from cdktf_app.settings_file import load_settings
 
     settings = load_settings()
     specs = tuple(replace(spec, repository=settings.services[spec.service].image_name) for spec in IMAGES)

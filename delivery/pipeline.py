@@ -15,7 +15,8 @@ from typing import TextIO
 
 import boto3
 
-from cdktf_app.config import Settings, load_settings
+from cdktf_app.config import Settings
+from cdktf_app.settings_file import load_settings
 from delivery import ecr, ecs_wait, images, prerequisites, secrets, sign_in, smoke, state
 from delivery.engine import ContainerEngine, describe_missing_engine, detect_engine
 from delivery.routes import SERVICES

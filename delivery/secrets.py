@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 def cookie_secret_parameter() -> str:
     """The parameter name the stack reads (``cookie_secret_parameter`` in cdktf_app/settings.toml)."""
-    from cdktf_app.config import load_settings
+    from cdktf_app.settings_file import load_settings
 
     return load_settings().cookie_secret_parameter
 

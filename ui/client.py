@@ -160,6 +160,8 @@ class Health:
     detail: str = ""
     model: str = ""
     classes: tuple[str, ...] = ()
+    backend: str = ""
+    device: str = ""
 
 
 class ApiClient:
@@ -271,7 +273,25 @@ class ApiClient:
             info_body = {}
         classes = info_body.get("classes")
         names = tuple(str(name) for name in classes.values()) if isinstance(classes, dict) else ()
-        return Health(service, True, "ok", model=_model_name(info_body), classes=names)
+        return Health(
+            service,
+            True,
+            "ok",
+            model=_model_name(info_body),
+            classes=names,
+            backend=str(info_body.get("backend") or ""),
+            device=str(info_body.get("device") or ""),
+        )
+
+    def metrics_text(self, service: Service) -> str | None:
+        """``GET /metrics`` (Prometheus text) for the status page; None when the API does not answer it."""
+        try:
+            response = self._session.get(
+                f"{self.url(service)}/metrics", timeout=(self.settings.connect_timeout_s, HEALTH_TIMEOUT_S)
+            )
+        except requests.RequestException:
+            return None
+        return response.text if response.status_code == 200 else None
 
     def _post(
         self,

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from apis.core import auth
 from apis.core.connections import register_connection_hygiene
+from apis.core.emf import EmfPublisher
 from apis.core.error_handlers import register_error_handlers
 from apis.core.errors import ErrorCode
 from apis.core.logs import configure_logging
@@ -63,6 +64,13 @@ def create_app(
     metrics.waiting.set_function(lambda: host.gate.waiting)
     metrics.ready.set_function(lambda: 1.0 if host.state is ModelState.READY else 0.0)
     app.extensions["metrics"] = metrics
+    if settings.metrics_emf_interval_s:
+        app.extensions["emf"] = EmfPublisher(
+            metrics.registry,
+            service=service.route.name,
+            namespace=settings.metrics_emf_namespace,
+            interval_s=settings.metrics_emf_interval_s,
+        ).start()
 
     CORS(app, origins=settings.cors_origin_list, expose_headers=["X-Request-ID", "Retry-After"])
     register_error_handlers(app)

@@ -50,6 +50,12 @@ class CoreSettings(BaseSettings):
     queue_timeout_s: float = Field(
         default=30.0, gt=0, description="Safety net: how long an admitted request may wait for the model."
     )
+    metrics_emf_interval_s: float = Field(
+        default=0.0, ge=0, description="Seconds between EMF metric lines on stdout (CloudWatch); 0 = off."
+    )
+    metrics_emf_namespace: str = Field(
+        default="objdepth", description="CloudWatch namespace of the EMF metrics."
+    )
 
     @field_validator("path_prefix")
     @classmethod

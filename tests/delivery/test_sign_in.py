@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdktf_app.config import settings_from_dict
+from cdktf_app.settings_file import settings_from_dict
 from delivery import pipeline, sign_in
 from delivery.steps import DeliveryError
 from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, raw_settings

@@ -14,7 +14,8 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf_app.config import Settings, settings_from_dict
+from cdktf_app.config import Settings
+from cdktf_app.settings_file import settings_from_dict
 from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
 
 

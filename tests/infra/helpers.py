@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdktf_app.config import DEFAULT_SETTINGS_FILE, Settings
+from cdktf_app.config import Settings
+from cdktf_app.settings_file import DEFAULT_SETTINGS_FILE
 
 # What synth needs from AWS or `make deploy` (the account, a published image tag), given up front.
 DEPLOYED = {"AWS_ACCOUNT_ID": "123456789012", "IMAGE_TAG": "0123456789ab"}

@@ -7,13 +7,9 @@ from typing import Any
 
 import pytest
 
-from cdktf_app.config import (
-    DEFAULT_SETTINGS_FILE,
-    MIN_CONTAINER_MEMORY_MIB,
-    SettingsError,
-    load_settings,
-    settings_from_dict,
-)
+from cdktf_app.config import SettingsError
+from cdktf_app.settings_checks import MIN_CONTAINER_MEMORY_MIB
+from cdktf_app.settings_file import DEFAULT_SETTINGS_FILE, load_settings, settings_from_dict
 from delivery.routes import SERVICES
 from tests.infra.helpers import DEPLOYED, raw_settings
 
@@ -130,11 +126,11 @@ def test_production_refuses_what_breaks_its_promises(
     """The profile file wins over settings.toml: here its values are merged in by hand, then weakened."""
     import tomllib
 
-    from cdktf_app import config
+    from cdktf_app import settings_file
 
-    overlay = tomllib.loads((config.PROFILES_DIR / "production.toml").read_text(encoding="utf-8"))
-    monkeypatch.setattr(config, "PROFILES_DIR", tmp_path)  # no profile file to lay over
-    raw = config._merged({**raw_settings(), **PRODUCTION}, overlay)
+    overlay = tomllib.loads((settings_file.PROFILES_DIR / "production.toml").read_text(encoding="utf-8"))
+    monkeypatch.setattr(settings_file, "PROFILES_DIR", tmp_path)  # no profile file to lay over
+    raw = settings_file._merged({**raw_settings(), **PRODUCTION}, overlay)
     for path, value in weakened.items():
         *parents, last = path.split(".")
         table = raw

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cdktf_app.__main__ import main
-from cdktf_app.config import ENV_OVERRIDES
+from cdktf_app.settings_file import ENV_OVERRIDES
 from tests.infra.helpers import DEPLOYED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,8 +62,8 @@ def test_main_without_a_published_tag_stops_and_says_how_to_get_one(
 def test_the_published_tag_is_read_from_ssm() -> None:
     from botocore.exceptions import ClientError
 
-    from cdktf_app.config import settings_from_dict
     from cdktf_app.resolve import complete, published_tag
+    from cdktf_app.settings_file import settings_from_dict
     from tests.infra.helpers import raw_settings
 
     class Ssm:

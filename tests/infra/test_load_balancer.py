@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cdktf_app.cdk import Testing
-from cdktf_app.config import settings_from_dict
+from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import SERVICES, ServiceRoute
 from tests.infra.helpers import DEPLOYED, Synthesized, raw_settings
 

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from cdktf_app.__main__ import main
-from cdktf_app.config import settings_from_dict
+from cdktf_app.settings_file import settings_from_dict
 
 ORIGINAL = """
 region            = "eu-west-1"

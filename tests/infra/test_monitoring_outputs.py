@@ -42,7 +42,7 @@ SERVICE_KEYS = {route.name for route in SERVICES}
 
 
 def _alarms(stack: Synthesized, metric: str) -> list[dict]:
-    return [a for a in stack.resources("aws_cloudwatch_metric_alarm") if a["metric_name"] == metric]
+    return [a for a in stack.resources("aws_cloudwatch_metric_alarm") if a.get("metric_name") == metric]
 
 
 def test_load_balancer_alarms_per_target_group(full_stack: Synthesized) -> None:
@@ -157,7 +157,7 @@ def test_state_is_remote_versioned_and_locked_by_default(stack: Synthesized, ful
 
 def test_the_local_backend_is_a_relative_path(tmp_path) -> None:
     """The opt-out backend keeps the state at the repository root without naming this machine's path."""
-    from cdktf_app.config import settings_from_dict
+    from cdktf_app.settings_file import settings_from_dict
     from tests.infra.helpers import DEPLOYED, raw_settings, synth
 
     settings = settings_from_dict({**raw_settings(), "state_backend": "local"}, environ=DEPLOYED)

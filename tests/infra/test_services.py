@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from cdktf_app.cdk import Testing
-from cdktf_app.config import MIN_CONTAINER_MEMORY_MIB, PROXY_CPU_UNITS, PROXY_MEMORY_MIB, settings_from_dict
+from cdktf_app.config import PROXY_CPU_UNITS, PROXY_MEMORY_MIB
 from cdktf_app.constructs.service import ServiceWiring, container_definition, health_check_command
+from cdktf_app.settings_checks import MIN_CONTAINER_MEMORY_MIB
+from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
 from tests.infra.helpers import Synthesized, raw_settings
+from tests.support.servers import REPO_ROOT
 
 Testing.__test__ = False
 
@@ -55,21 +60,42 @@ def test_bridge_task_with_a_dynamic_host_port_on_the_routes_port(
 
 
 @pytest.mark.parametrize("route", SERVICES, **BY_ID)
-def test_container_health_check_uses_python_not_curl(stack: Synthesized, route: ServiceRoute) -> None:
+def test_container_health_check_is_the_images_own(stack: Synthesized, route: ServiceRoute) -> None:
+    """The same command as the image's HEALTHCHECK (docker/serve.py reads the routes table)."""
     check = _container(stack, route)["healthCheck"]
-    assert check["command"][:3] == ["CMD", "python", "-c"]
-    assert f"http://127.0.0.1:{route.port}{route.health_path}" in check["command"][3]
-    assert "curl" not in json.dumps(check)
+    assert (
+        check["command"] == health_check_command(route) == ["CMD", "python", "/usr/local/bin/serve", "health"]
+    )
+    dockerfile = (
+        REPO_ROOT / "docker" / ("ui.Dockerfile" if route.is_default_route else "api.Dockerfile")
+    ).read_text()
+    assert 'CMD ["python", "/usr/local/bin/serve", "health"]' in dockerfile
     assert check["startPeriod"] >= 180, "model loading takes minutes on a cold instance"
 
 
-def test_health_check_command_fails_on_a_refused_connection() -> None:
-    """The command really is runnable Python and exits non-zero when nothing listens (loopback only)."""
-    route = ServiceRoute(name="probe", port=9, path_prefix="/x", health_path="/x/health")
-    command = health_check_command(route)
-    result = subprocess.run([sys.executable, *command[2:]], capture_output=True, timeout=30)
-    assert result.returncode != 0
-    assert b"Connection refused" in result.stderr or b"URLError" in result.stderr
+def test_the_health_command_fails_on_a_refused_connection_and_on_a_wrong_body() -> None:
+    """``serve health URL [BODY]``: runnable Python that exits non-zero when unhealthy (loopback only)."""
+    serve = [sys.executable, str(REPO_ROOT / "docker" / "serve.py"), "health"]
+    refused = subprocess.run([*serve, "http://127.0.0.1:9/x/health"], capture_output=True, timeout=30)
+    assert refused.returncode == 1 and b"unhealthy" in refused.stdout
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # Streamlit's way: 200 and its page on any path
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>page</html>")
+
+        def log_message(self, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Page) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/_stcore/health"
+        wrong_body = subprocess.run([*serve, url, "ok"], capture_output=True, timeout=30)
+        any_body = subprocess.run([*serve, url], capture_output=True, timeout=30)
+        server.shutdown()
+    assert wrong_body.returncode == 1 and b"expected 'ok'" in wrong_body.stdout
+    assert any_body.returncode == 0
 
 
 @pytest.mark.parametrize("route", SERVICES, **BY_ID)
@@ -95,6 +121,8 @@ def test_api_environment_carries_prefix_sizing_and_cors_origins(
         "GUNICORN_THREADS": str(service.gunicorn_threads),
         "DEVICE": "cpu",
         "CORS_ORIGINS": env["CORS_ORIGINS"],
+        "METRICS_EMF_INTERVAL_S": str(stack.settings.metrics_publish_interval),
+        "METRICS_EMF_NAMESPACE": stack.settings.metrics_namespace,
     }
     assert env["CORS_ORIGINS"].startswith("http://${aws_lb.") and "*" not in env["CORS_ORIGINS"]
     assert _container(stack, route)["secrets"] == [], "private APIs check no key"

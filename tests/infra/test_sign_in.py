@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from cdktf_app.config import SettingsError, settings_from_dict
+from cdktf_app.config import SettingsError
 from cdktf_app.constructs.sign_in import CALLBACK_PATH, SIGNED_OUT_PATH
+from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import SERVICES
 from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthesized, raw_settings, synth
 

@@ -10,7 +10,18 @@ from tests.support.servers import REPO_ROOT
 
 UI_DIR = REPO_ROOT / "ui"
 # streamlit brings altair, pandas and numpy; pydantic-settings brings pydantic.
-ALLOWED = {"streamlit", "altair", "pandas", "numpy", "requests", "PIL", "pydantic", "pydantic_settings", "ui"}
+ALLOWED = {
+    "streamlit",
+    "altair",
+    "pandas",
+    "numpy",
+    "requests",
+    "PIL",
+    "pydantic",
+    "pydantic_settings",
+    "prometheus_client",
+    "ui",
+}
 ALLOWED |= {"cryptography"}  # ui/identity.py checks the load balancer's signed identity header
 
 
@@ -28,7 +39,7 @@ def test_ui_modules_import_only_the_ui_group_and_the_routes_table():
 
 def test_loading_the_ui_modules_loads_no_model_library():
     probe = (
-        "import sys, ui.client, ui.drawing, ui.report, ui.settings, ui.uploads, ui.markup\n"
+        "import sys, ui.client, ui.drawing, ui.report, ui.settings, ui.uploads, ui.markup, ui.live_metrics\n"
         "heavy = {'torch', 'ultralytics', 'transformers', 'flask'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
         " or m == 'apis' or m.startswith('apis.')))"
