@@ -24,7 +24,7 @@ class DepthService(ModelService):
     """Depth estimation with Depth Anything V2 (transformers): a depth map, and how near each object is."""
 
     route = DEPTH
-    # About 7 photos (~1.3 s each on 2 cores, at most ~2x for any shape): a 10 s wait at most.
+    # About 7 photos (~1.3 s each on 2 cores; any shape's model input is bounded): a 10 s wait at most.
     max_queue_wait_s = 10.0
 
     def __init__(self, settings: DepthSettings | None = None, core: CoreSettings | None = None) -> None:
