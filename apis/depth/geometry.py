@@ -5,8 +5,8 @@ with their square. The DPT processor scales a photo so that its short side is ``
 (518), so a 6000x1000 panorama became 518x3108 pixels (8,214 tokens, 14 s on 2 cores) against
 1,813 tokens for bus.jpg (1.3 s). :func:`plan_depth_input`, used by both backends, pads very long
 or thin pictures (edge pixels repeated, never stretched) to at most :data:`MAX_ASPECT`, and scales
-down further when the tokens would exceed :data:`MAX_TOKENS`, so any photo costs at most about
-twice a normal one. The depth map is still returned at the photo's own size.
+down further when the tokens would exceed :data:`MAX_TOKENS`, so what any photo costs the model is
+bounded. The depth map is still returned at the photo's own size.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from PIL import Image
 #: to a multiple of the patch size (14 px) can leave the short side with no patch at all.
 MAX_ASPECT = 8
 
-#: Most patches the depth model sees: 1.6x bus.jpg's 1,813 (37x49). Measured on 2 cores with the
-#: full-size model: 2,900 tokens take 1.9x bus.jpg's time (bench/results/report.md).
+#: Most patches the depth model sees: 1.6x bus.jpg's 1,813 (37x49). Measured in-process on 2 cores
+#: (onnx, full-size model, a loaded machine): extreme shapes at this budget took 1.7-2.5x bus.jpg's
+#: model time; docs/serving.md has the latest numbers.
 MAX_TOKENS = 2_900
 
 

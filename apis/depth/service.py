@@ -38,7 +38,7 @@ class DepthService(ModelService[DepthForm, DepthInputs, DepthPrediction]):
     predict_summary = "Depth map of a photo, and the depth and nearness rank of each object in it"
     form = DepthForm
     response = PredictDepthResponse
-    # About 7 photos (~1.3 s each on 2 cores, at most ~2x for any shape): a 10 s wait at most.
+    # About 7 photos (~1.3 s each on 2 cores; any shape's model input is bounded): a 10 s wait at most.
     max_queue_wait_s = 10.0
 
     def __init__(self, settings: DepthSettings | None = None, core: CoreSettings | None = None) -> None:

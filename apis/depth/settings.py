@@ -46,7 +46,7 @@ class DepthSettings(BaseSettings):
         default=MAX_TOKENS,
         ge=1,
         description="Most 14x14 patches the model sees: longer or larger photos are scaled down further "
-        "(very long ones padded first), so any photo costs at most about twice a normal one.",
+        "(very long ones padded first), so what any photo costs the model is bounded.",
     )
     colormap: str = Field(default="Spectral_r", description="Default matplotlib colormap of the pictures.")
     jpeg_quality: int = Field(default=90, ge=30, le=100, description="Quality of the JPEG pictures.")

@@ -1,4 +1,4 @@
-"""Any photo costs the depth model at most about twice a normal one, and still gets a map of its own size."""
+"""Any photo reaches the depth model within a token budget, and still gets a map of its own size."""
 
 from __future__ import annotations
 
