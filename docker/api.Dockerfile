@@ -64,7 +64,7 @@ COPY delivery/__init__.py delivery/routes.py delivery/
 # root filesystem read-only. Each service reads only its own prefix's settings; DETECTION_WEIGHTS and
 # DEPTH_MODEL name the source the manifest must match.
 ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \
-    SERVICE=${SERVICE} DEVICE=cpu LOG_LEVEL=INFO GUNICORN_WORKERS=1 GUNICORN_THREADS=8 \
+    SERVICE=${SERVICE} DEVICE=cpu LOG_LEVEL=INFO GUNICORN_WORKERS=1 \
     DETECTION_BACKEND=onnx DETECTION_WEIGHTS=${DETECTION_WEIGHTS} DETECTION_ALLOW_DOWNLOAD=false \
     DETECTION_ONNX_PATH=/opt/models/onnx/detection.onnx \
     DEPTH_BACKEND=onnx DEPTH_MODEL=${DEPTH_MODEL} DEPTH_ALLOW_DOWNLOAD=false \
