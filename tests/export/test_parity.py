@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apis.depth.onnx_model import dpt_input_size
+from apis.depth.geometry import dpt_input_size
 from apis.detection.backends import DetectParams
 from apis.detection.onnx_model import inference_shape, letterbox, non_max_suppression, scale_boxes
 from tests.conftest import PHOTOS
