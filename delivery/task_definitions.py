@@ -21,6 +21,10 @@ STACK_FILE = Path("cdktf.out/stacks/objdepth/cdk.tf.json")
 TERRAFORM_REFERENCE = "${"
 
 
+SMOKE_ACCOUNT_ID = "000000000000"
+SMOKE_IMAGE_TAG = "smoke"
+
+
 @dataclass(frozen=True)
 class ContainerRun:
     """One service's container as its task definition describes it."""
@@ -36,7 +40,14 @@ class ContainerRun:
 
 def synthesize(workdir: Path, root: Path = ROOT) -> dict:
     """Run ``python -m cdktf_app`` in ``workdir`` (about 20 s) and return the stack's Terraform JSON."""
-    env = {**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    # A placeholder account and tag: synth then asks AWS nothing (the smoke runs its own local images).
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "AWS_ACCOUNT_ID": SMOKE_ACCOUNT_ID,
+        "IMAGE_TAG": SMOKE_IMAGE_TAG,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "cdktf_app"], cwd=workdir, env=env, capture_output=True, text=True, check=False
     )
