@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,9 @@ from delivery.routes import ServiceRoute
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILE = Path("cdktf.out/stacks/objdepth/cdk.tf.json")
 TERRAFORM_REFERENCE = "${"
+# The load balancer's own address as an origin: http(s)://${aws_lb....dns_name} with no path.
+ORIGIN_REFERENCE = re.compile(r"https?://\$\{[^}]+\}")
+LOCAL_ORIGIN = "http://127.0.0.1"
 
 
 SMOKE_ACCOUNT_ID = "000000000000"
@@ -83,17 +87,26 @@ def container_runs(stack: dict, routes: Iterable[ServiceRoute]) -> dict[str, Con
 def localize(
     environment: Mapping[str, str], routes: Iterable[ServiceRoute], base_urls: Mapping[str, str]
 ) -> dict[str, str]:
-    """Point values that name the load balancer (Terraform references) at the services themselves.
+    """Point values that name deploy-time addresses at the local containers.
 
-    ``http://${aws_lb....dns_name}/yoloapi`` becomes ``base_urls["detection"] + "/yoloapi"``. A
-    reference that no route's prefix ends, or whose service has no base URL, is an error: the smoke
-    could not run that setting truthfully.
+    An API's Service Connect URL (``http://detection:5001/yoloapi``) or a load balancer URL under its
+    prefix (``http://${aws_lb....dns_name}/yoloapi``) becomes ``base_urls["detection"] + "/yoloapi"``;
+    the load balancer's bare origin (the APIs' ``CORS_ORIGINS``: the page's address) becomes the page's
+    base URL, or ``LOCAL_ORIGIN`` before the page is started. Any other Terraform reference, or an API
+    without a base URL yet, is an error: the smoke could not run that setting truthfully.
     """
+    routes = list(routes)
     prefixed = [route for route in routes if route.path_prefix]
+    page = next((route for route in routes if route.is_default_route), None)
     result: dict[str, str] = {}
     for name, value in environment.items():
-        if TERRAFORM_REFERENCE in value:
-            matches = [route for route in prefixed if value.endswith(route.path_prefix)]
+        connect = [r for r in prefixed if value == f"http://{r.name}:{r.port}{r.path_prefix}"]
+        if connect or TERRAFORM_REFERENCE in value:
+            if ORIGIN_REFERENCE.fullmatch(value):
+                value = base_urls.get(page.name, LOCAL_ORIGIN) if page else LOCAL_ORIGIN
+                result[name] = value
+                continue
+            matches = connect or [route for route in prefixed if value.endswith(route.path_prefix)]
             if not matches or matches[0].name not in base_urls:
                 raise ValueError(f"{name}={value}: a deploy-time value with no local equivalent")
             value = base_urls[matches[0].name] + matches[0].path_prefix

@@ -60,6 +60,15 @@ def test_load_balancer_urls_point_at_the_local_apis():
     }
     with pytest.raises(ValueError, match="no local equivalent"):
         task_definitions.localize({"X": "${aws_s3_bucket.b.arn}"}, SERVICES, bases)
+    # Service Connect names (the private APIs) and the load balancer's origin (the APIs' CORS_ORIGINS)
+    connect = {
+        "DETECTION_API_URL": f"http://detection:{DETECTION.port}{DETECTION.path_prefix}",
+        "CORS_ORIGINS": LB,
+    }
+    assert task_definitions.localize(connect, SERVICES, {**bases, "ui": "http://10.88.0.4:80"}) == {
+        "DETECTION_API_URL": f"http://10.88.0.2:5001{DETECTION.path_prefix}",
+        "CORS_ORIGINS": "http://10.88.0.4:80",
+    }
     with pytest.raises(ValueError, match="no local equivalent"):  # the depth API is not started yet
         task_definitions.localize(environment, SERVICES, {"detection": bases["detection"]})
 
