@@ -7,7 +7,7 @@ import pytest
 from cdktf_app.settings_file import settings_from_dict
 from delivery import pipeline, sign_in
 from delivery.steps import DeliveryError
-from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, raw_settings
+from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, raw_settings
 
 OIDC = OIDC_OPTIONS
 

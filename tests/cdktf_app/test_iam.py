@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 PARTITION_ARN = "arn:aws:iam::aws:policy/"
 # Every AWS managed policy the stack may attach, to which role, and why (docs/deployment.md repeats it).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cdktf_app.constructs.waf import MANAGED_RULE_GROUPS
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 
 def test_topic_uses_a_rotated_customer_key_whose_policy_lets_cloudwatch_and_eventbridge_publish(

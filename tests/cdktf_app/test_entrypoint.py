@@ -10,7 +10,7 @@ import pytest
 
 from cdktf_app.__main__ import main
 from cdktf_app.settings_file import ENV_OVERRIDES
-from tests.infra.helpers import DEPLOYED
+from tests.cdktf_app.helpers import DEPLOYED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def test_the_published_tag_is_read_from_ssm() -> None:
 
     from cdktf_app.resolve import complete, published_tag
     from cdktf_app.settings_file import settings_from_dict
-    from tests.infra.helpers import raw_settings
+    from tests.cdktf_app.helpers import raw_settings
 
     class Ssm:
         def __init__(self, value):

@@ -1,5 +1,5 @@
 """Snapshot of the whole synthesized stack; update with
-``.venv/bin/python -m pytest tests/infra --snapshot-update`` and review the diff."""
+``.venv/bin/python -m pytest tests/cdktf_app --snapshot-update`` and review the diff."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 
 @pytest.fixture

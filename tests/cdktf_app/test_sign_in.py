@@ -15,7 +15,7 @@ from cdktf_app.config import SettingsError
 from cdktf_app.constructs.sign_in import CALLBACK_PATH, SIGNED_OUT_PATH
 from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import SERVICES
-from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthesized, raw_settings, synth
+from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthesized, raw_settings, synth
 
 (UI_ROUTE,) = [route for route in SERVICES if route.is_default_route]
 CERT = FULL_OPTIONS["certificate_arn"]

@@ -9,7 +9,7 @@ import pytest
 from cdktf_app.cdk import Testing
 from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import SERVICES, ServiceRoute
-from tests.infra.helpers import DEPLOYED, Synthesized, raw_settings
+from tests.cdktf_app.helpers import DEPLOYED, Synthesized, raw_settings
 
 Testing.__test__ = False
 

@@ -16,7 +16,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 from cdktf_app.config import Settings
 from cdktf_app.settings_file import settings_from_dict
-from tests.infra.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
+from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,8 @@ from apis.depth.service import DepthService
 from apis.detection.service import DetectionService
 from cdktf_app import app_metrics
 from delivery.routes import DEPTH, DETECTION
+from tests.cdktf_app.helpers import Synthesized
 from tests.core.toy import ToyService
-from tests.infra.helpers import Synthesized
 
 APIS = (DETECTION, DEPTH)
 ISSUE_WIDGETS = (

@@ -11,7 +11,7 @@ from cdktf_app.config import SettingsError
 from cdktf_app.settings_checks import MIN_CONTAINER_MEMORY_MIB
 from cdktf_app.settings_file import DEFAULT_SETTINGS_FILE, load_settings, settings_from_dict
 from delivery.routes import SERVICES
-from tests.infra.helpers import DEPLOYED, raw_settings
+from tests.cdktf_app.helpers import DEPLOYED, raw_settings
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c"
 

@@ -16,7 +16,7 @@ from cdktf_app.constructs.service import ServiceWiring, container_definition, he
 from cdktf_app.settings_checks import MIN_CONTAINER_MEMORY_MIB
 from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import DEPTH, DETECTION, SERVICES, UI, ServiceRoute
-from tests.infra.helpers import Synthesized, raw_settings
+from tests.cdktf_app.helpers import Synthesized, raw_settings
 from tests.support.servers import REPO_ROOT
 
 Testing.__test__ = False

@@ -6,7 +6,7 @@ import json
 
 from cdktf_app.cdk import Testing
 from delivery.routes import SERVICES
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 Testing.__test__ = False
 
@@ -158,7 +158,7 @@ def test_state_is_remote_versioned_and_locked_by_default(stack: Synthesized, ful
 def test_the_local_backend_is_a_relative_path(tmp_path) -> None:
     """The opt-out backend keeps the state at the repository root without naming this machine's path."""
     from cdktf_app.settings_file import settings_from_dict
-    from tests.infra.helpers import DEPLOYED, raw_settings, synth
+    from tests.cdktf_app.helpers import DEPLOYED, raw_settings, synth
 
     settings = settings_from_dict({**raw_settings(), "state_backend": "local"}, environ=DEPLOYED)
     doc = json.loads(synth(settings, tmp_path))

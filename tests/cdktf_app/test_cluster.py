@@ -6,7 +6,7 @@ import base64
 import json
 
 from cdktf_app.cdk import Testing
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 Testing.__test__ = False
 

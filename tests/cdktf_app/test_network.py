@@ -6,7 +6,7 @@ import ipaddress
 
 from cdktf_app.cdk import Testing
 from cdktf_app.constructs.cluster import DYNAMIC_PORTS
-from tests.infra.helpers import Synthesized
+from tests.cdktf_app.helpers import Synthesized
 
 Testing.__test__ = False
 
