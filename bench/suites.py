@@ -95,12 +95,11 @@ def detection_suite(backend: str = "torch") -> Suite:
 
 def bus_detections() -> list[dict]:
     """What the detection API returns for bus.jpg with the benchmark's random YOLO (top 8 boxes)."""
-    from apis.detection.model import YoloDetector
+    from apis.detection.backends import create_detector
     from apis.detection.settings import DetectionSettings
 
-    detector = YoloDetector(
-        DetectionSettings(weights=str(detection_weights()), allow_download=False), device="cpu"
-    )
+    settings = DetectionSettings(weights=str(detection_weights()), allow_download=False, backend="torch")
+    detector = create_detector(settings, device="cpu")
     detector.load()
     prediction = detector.predict(Image.open(MAIN_IMAGE).convert("RGB"), detector.default_params())
     return [d.to_dict() for d in prediction.detections[:8]]

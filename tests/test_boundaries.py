@@ -68,6 +68,17 @@ def test_model_services_import_no_web_framework(folder):
     assert offenders(folder, WEB_FRAMEWORK) == {}
 
 
+@pytest.mark.parametrize("service", ["detection", "depth"])
+def test_backends_never_read_the_service_settings(service):
+    """Each backend takes its own small config from the factory in backends.py, so the torch backend
+    never sees the ONNX paths and the onnx backend never sees the weights cache or download switch."""
+    assert offenders(f"apis/{service}", {f"apis.{service}.settings"}, files="*model.py") == {}
+    assert {path.name for path in (REPO_ROOT / "apis" / service).glob("*model.py")} == {
+        "model.py",
+        "onnx_model.py",
+    }
+
+
 def test_the_hook_contract_and_errors_load_no_web_framework():
     assert modules_loaded_by("import apis.core.hooks, apis.core.errors") & WEB_FRAMEWORK == set()
 

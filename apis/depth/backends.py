@@ -2,7 +2,9 @@
 
 ``DEPTH_BACKEND`` picks torch (:mod:`apis.depth.model`, transformers) or onnx
 (:mod:`apis.depth.onnx_model`, ONNX Runtime). Neither derives from the other; each backend's modules
-are imported only when chosen, so the onnx image needs no torch.
+are imported only when chosen, so the onnx image needs no torch. Each backend takes its own small
+config, built here from ``DepthSettings``: the torch backend never sees the ONNX paths, the onnx
+backend never sees the model cache, revision or download switch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from apis.depth.settings import DepthSettings
+from apis.runtimes.backend_config import config_from
 
 
 class DepthSemantics(StrEnum):
@@ -59,6 +62,33 @@ class DepthBackend(Protocol):
         """The depth map of ``image`` at its own size."""
 
 
+@dataclass(frozen=True)
+class TorchDepthConfig:
+    """What the torch backend uses: the model, where to find or fetch it, input bounds, device, threads."""
+
+    model: str
+    cache_dir: Path | None
+    revision: str | None
+    allow_download: bool
+    input_size: int
+    max_tokens: int
+    device: str = "auto"
+    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core
+
+
+@dataclass(frozen=True)
+class OnnxDepthConfig:
+    """What the onnx backend uses: the export, the model it must come from, input bounds, device, threads."""
+
+    onnx_path: Path
+    onnx_manifest_path: Path
+    model: str  # DEPTH_MODEL: the manifest must name it as the export's source
+    input_size: int
+    max_tokens: int
+    device: str = "auto"
+    threads: int = 0  # ONNX Runtime's intra-op threads; 0 = one per available core
+
+
 def create_estimator(
     settings: DepthSettings, *, device: str = "auto", torch_threads: int = 0
 ) -> DepthBackend:
@@ -69,7 +99,9 @@ def create_estimator(
     if settings.backend == "onnx":
         from apis.depth.onnx_model import OnnxDepthEstimator
 
-        return OnnxDepthEstimator(settings, device=device, threads=torch_threads)
+        return OnnxDepthEstimator(
+            config_from(OnnxDepthConfig, settings, device=device, threads=torch_threads)
+        )
     from apis.depth.model import DepthEstimator
 
-    return DepthEstimator(settings, device=device, torch_threads=torch_threads)
+    return DepthEstimator(config_from(TorchDepthConfig, settings, device=device, torch_threads=torch_threads))

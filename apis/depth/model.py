@@ -9,9 +9,8 @@ import numpy as np
 from PIL import Image
 
 from apis.core.errors import ModelLoadError
-from apis.depth.backends import DepthPrediction, DepthSemantics
+from apis.depth.backends import DepthPrediction, DepthSemantics, TorchDepthConfig
 from apis.depth.geometry import plan_depth_input
-from apis.depth.settings import DepthSettings
 from apis.depth.weights import resolve_model
 from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
@@ -21,10 +20,8 @@ class DepthEstimator:
 
     backend = "torch"
 
-    def __init__(self, settings: DepthSettings, device: str = "auto", torch_threads: int = 0) -> None:
-        self.settings = settings
-        self.requested_device = device
-        self.torch_threads = torch_threads
+    def __init__(self, config: TorchDepthConfig) -> None:
+        self.config = config
         self.device: str | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
@@ -34,17 +31,17 @@ class DepthEstimator:
 
     def load(self) -> None:
         """Resolve the model folder, load model and image processor, warm up with one inference."""
-        s = self.settings
+        c = self.config
         path = resolve_model(
-            s.model, cache_dir=s.cache_dir, revision=s.revision, allow_download=s.allow_download
+            c.model, cache_dir=c.cache_dir, revision=c.revision, allow_download=c.allow_download
         )
         import torch  # noqa: F401  (fail here, not inside transformers, when torch is missing)
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        self.device = resolve_torch_device(self.requested_device)
-        apply_torch_threads(self.torch_threads)
+        self.device = resolve_torch_device(c.device)
+        apply_torch_threads(c.torch_threads)
         try:
             model = AutoModelForDepthEstimation.from_pretrained(path)
             processor = AutoImageProcessor.from_pretrained(path)
@@ -58,7 +55,7 @@ class DepthEstimator:
         kind = getattr(model.config, "depth_estimation_type", "relative")
         self.semantics = DepthSemantics.METRIC_METERS if kind == "metric" else DepthSemantics.RELATIVE_INVERSE
         self.max_depth = float(model.config.max_depth) if kind == "metric" else None
-        self.predict(Image.new("RGB", (s.input_size, s.input_size), (114, 114, 114)))
+        self.predict(Image.new("RGB", (c.input_size, c.input_size), (114, 114, 114)))
 
     @property
     def parameter_count(self) -> int:
@@ -72,7 +69,7 @@ class DepthEstimator:
 
         started = time.perf_counter()
         # The shape the network sees is planned once for both backends: padded, within a token budget.
-        plan = plan_depth_input(image, self.settings.input_size, max_tokens=self.settings.max_tokens)
+        plan = plan_depth_input(image, self.config.input_size, max_tokens=self.config.max_tokens)
         padded, (left, top, right, bottom) = plan.picture, plan.box
         height, width = plan.size
         inputs = self._processor(

@@ -24,9 +24,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from apis.depth.backends import DepthPrediction, DepthSemantics
+from apis.depth.backends import DepthPrediction, DepthSemantics, OnnxDepthConfig
 from apis.depth.geometry import plan_depth_input
-from apis.depth.settings import DepthSettings
 from apis.runtimes.onnx_session import OnnxModel, open_model
 
 
@@ -35,10 +34,8 @@ class OnnxDepthEstimator:
 
     backend = "onnx"
 
-    def __init__(self, settings: DepthSettings, device: str = "auto", threads: int = 0) -> None:
-        self.settings = settings
-        self.requested_device = device
-        self.threads = threads  # ONNX Runtime intra-op threads; 0 = one per available core
+    def __init__(self, config: OnnxDepthConfig) -> None:
+        self.config = config
         self.device: str | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
@@ -53,14 +50,14 @@ class OnnxDepthEstimator:
 
     def load(self) -> None:
         """Check the export against its manifest and the configured model, open it, warm up."""
-        s = self.settings
+        c = self.config
         self.onnx = open_model(
-            s.onnx_path,
-            s.onnx_manifest_path,
+            c.onnx_path,
+            c.onnx_manifest_path,
             service="depth",
-            source=s.model,
-            device=self.requested_device,
-            threads=self.threads,
+            source=c.model,
+            device=c.device,
+            threads=c.threads,
         )
         self.device = self.onnx.device
         depth = self.onnx.manifest.depth
@@ -73,8 +70,8 @@ class OnnxDepthEstimator:
         self._mean = np.asarray(processor["image_mean"], np.float32)
         self._std = np.asarray(processor["image_std"], np.float32)
         self._rescale = float(processor.get("rescale_factor", 1 / 255))
-        self.model_path = s.onnx_path
-        self.predict(Image.new("RGB", (s.input_size, s.input_size), (114, 114, 114)))
+        self.model_path = c.onnx_path
+        self.predict(Image.new("RGB", (c.input_size, c.input_size), (114, 114, 114)))
 
     @property
     def parameter_count(self) -> int:
@@ -87,7 +84,7 @@ class OnnxDepthEstimator:
         started = time.perf_counter()
         # As the torch path: very thin pictures are padded first, and the map cropped back after.
         plan = plan_depth_input(
-            image.convert("RGB"), self.settings.input_size, self._multiple, self.settings.max_tokens
+            image.convert("RGB"), self.config.input_size, self._multiple, self.config.max_tokens
         )
         padded, (left, top, right, bottom) = plan.picture, plan.box
         height, width = plan.size if self.onnx.fixed_shape is None else self.onnx.fixed_shape

@@ -2,18 +2,22 @@
 
 ``DETECTION_BACKEND`` picks torch (:mod:`apis.detection.model`, ultralytics) or onnx
 (:mod:`apis.detection.onnx_model`, ONNX Runtime). Neither derives from the other; each backend's
-modules are imported only when chosen, so the onnx image needs no torch.
+modules are imported only when chosen, so the onnx image needs no torch. Each backend takes its own
+small config, built here from ``DetectionSettings``: the torch backend never sees the ONNX paths, the
+onnx backend never sees the weights cache or download switch.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image
 
 from apis.detection.settings import DetectionSettings
+from apis.runtimes.backend_config import config_from
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,30 @@ def default_params(settings: DetectionSettings) -> DetectParams:
     return DetectParams(conf=settings.conf, iou=settings.iou, imgsz=settings.imgsz, max_det=settings.max_det)
 
 
+@dataclass(frozen=True)
+class TorchDetectorConfig:
+    """What the torch backend uses: the weights, where to find or fetch them, device and threads."""
+
+    weights: str
+    weights_dir: Path
+    allow_download: bool
+    defaults: DetectParams
+    device: str = "auto"
+    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core
+
+
+@dataclass(frozen=True)
+class OnnxDetectorConfig:
+    """What the onnx backend uses: the export, the weights it must come from, device and threads."""
+
+    onnx_path: Path
+    onnx_manifest_path: Path
+    weights: str  # DETECTION_WEIGHTS: the manifest must name them as the export's source
+    defaults: DetectParams
+    device: str = "auto"
+    threads: int = 0  # ONNX Runtime's intra-op threads; 0 = one per available core
+
+
 def class_ids(names: dict[int, str], wanted: list[str | int]) -> list[int]:
     """Class names (spelled as the model does) or ids -> ids; unknown ones raise ``KeyError``."""
     lookup = {name: class_id for class_id, name in names.items()}
@@ -109,10 +137,17 @@ def create_detector(settings: DetectionSettings, *, device: str = "auto", torch_
 
     ``torch_threads`` (TORCH_THREADS) sizes the onnx backend's intra-op pool too: one knob for both.
     """
+    defaults = default_params(settings)
     if settings.backend == "onnx":
         from apis.detection.onnx_model import OnnxYoloDetector
 
-        return OnnxYoloDetector(settings, device=device, threads=torch_threads)
+        config = config_from(
+            OnnxDetectorConfig, settings, defaults=defaults, device=device, threads=torch_threads
+        )
+        return OnnxYoloDetector(config)
     from apis.detection.model import YoloDetector
 
-    return YoloDetector(settings, device=device, torch_threads=torch_threads)
+    config = config_from(
+        TorchDetectorConfig, settings, defaults=defaults, device=device, torch_threads=torch_threads
+    )
+    return YoloDetector(config)

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from apis.detection.backends import Detection, DetectParams, Prediction, class_ids, default_params
-from apis.detection.settings import DetectionSettings
+from apis.detection.backends import Detection, DetectParams, Prediction, TorchDetectorConfig, class_ids
 from apis.detection.weights import prepare_ultralytics_environment, resolve_weights
 from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
 
@@ -32,10 +31,8 @@ class YoloDetector:
 
     backend = "torch"
 
-    def __init__(self, settings: DetectionSettings, device: str = "auto", torch_threads: int = 0) -> None:
-        self.settings = settings
-        self.requested_device = device
-        self.torch_threads = torch_threads
+    def __init__(self, config: TorchDetectorConfig) -> None:
+        self.config = config
         self.device: str | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
@@ -44,24 +41,21 @@ class YoloDetector:
     def load(self) -> None:
         """Resolve and load the weights, then warm up with one inference."""
         prepare_ultralytics_environment()
-        path = resolve_weights(
-            self.settings.weights, self.settings.weights_dir, allow_download=self.settings.allow_download
-        )
+        c = self.config
+        path = resolve_weights(c.weights, c.weights_dir, allow_download=c.allow_download)
         from ultralytics import YOLO
 
-        self.device = resolve_torch_device(self.requested_device)
+        self.device = resolve_torch_device(c.device)
         self._model = YOLO(str(path), task="detect")
         self.weights_path = str(path)
         self.names = {int(k): str(v) for k, v in self._model.names.items()}
-        self.predict(
-            Image.new("RGB", (self.settings.imgsz, self.settings.imgsz), (114, 114, 114)),
-            self.default_params(),
-        )
+        side = c.defaults.imgsz
+        self.predict(Image.new("RGB", (side, side), (114, 114, 114)), c.defaults)
         # ultralytics lowers torch's thread count when its predictor starts; restore it afterwards.
-        apply_torch_threads(self.torch_threads)
+        apply_torch_threads(c.torch_threads)
 
     def default_params(self) -> DetectParams:
-        return default_params(self.settings)
+        return self.config.defaults
 
     def predict(self, image: Image.Image, params: DetectParams) -> TorchPrediction:
         """Run the model on an RGB image; boxes come back in that image's pixels."""

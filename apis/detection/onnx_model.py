@@ -18,8 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from apis.detection.backends import Detection, DetectParams, Prediction, class_ids, default_params
-from apis.detection.settings import DetectionSettings
+from apis.detection.backends import Detection, DetectParams, OnnxDetectorConfig, Prediction, class_ids
 from apis.runtimes.onnx_session import OnnxModel, open_model
 
 PAD_VALUE = 114  # ultralytics' letterbox grey
@@ -160,10 +159,8 @@ class OnnxYoloDetector:
 
     backend = "onnx"
 
-    def __init__(self, settings: DetectionSettings, device: str = "auto", threads: int = 0) -> None:
-        self.settings = settings
-        self.requested_device = device
-        self.threads = threads  # ONNX Runtime intra-op threads; 0 = one per available core
+    def __init__(self, config: OnnxDetectorConfig) -> None:
+        self.config = config
         self.device: str | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
@@ -172,23 +169,24 @@ class OnnxYoloDetector:
 
     def load(self) -> None:
         """Check the export against its manifest and the configured weights, open it, warm up."""
-        s = self.settings
+        c = self.config
         self.onnx = open_model(
-            s.onnx_path,
-            s.onnx_manifest_path,
+            c.onnx_path,
+            c.onnx_manifest_path,
             service="detection",
-            source=s.weights,
-            device=self.requested_device,
-            threads=self.threads,
+            source=c.weights,
+            device=c.device,
+            threads=c.threads,
         )
         self.device = self.onnx.device
         self.stride = int(self.onnx.manifest.input.get("stride", 32))
         self.names = self.onnx.manifest.names
-        self.weights_path = str(s.onnx_path)
-        self.predict(Image.new("RGB", (s.imgsz, s.imgsz), (114, 114, 114)), self.default_params())
+        self.weights_path = str(c.onnx_path)
+        side = c.defaults.imgsz
+        self.predict(Image.new("RGB", (side, side), (114, 114, 114)), c.defaults)
 
     def default_params(self) -> DetectParams:
-        return default_params(self.settings)
+        return self.config.defaults
 
     def predict(self, image: Image.Image, params: DetectParams) -> OnnxPrediction:
         """Run the model on an RGB image; boxes come back in that image's pixels."""

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from apis.depth.backends import create_estimator
 from apis.depth.demo import build_random_depth_anything
 from apis.depth.model import DepthEstimator
 from apis.depth.onnx_model import OnnxDepthEstimator
 from apis.depth.settings import DepthSettings
+from apis.detection.backends import create_detector
 from apis.detection.model import YoloDetector
 from apis.detection.onnx_model import OnnxYoloDetector
 from apis.detection.settings import DetectionSettings
@@ -35,14 +37,14 @@ def detection_settings(tiny_yolo_weights, tmp_path_factory) -> DetectionSettings
 
 @pytest.fixture(scope="session")
 def torch_detector(detection_settings) -> YoloDetector:
-    detector = YoloDetector(detection_settings.model_copy(update={"backend": "torch"}), device="cpu")
+    detector = create_detector(detection_settings.model_copy(update={"backend": "torch"}), device="cpu")
     detector.load()
     return detector
 
 
 @pytest.fixture(scope="session")
 def onnx_detector(detection_settings) -> OnnxYoloDetector:
-    detector = OnnxYoloDetector(detection_settings, device="cpu")
+    detector = create_detector(detection_settings, device="cpu")
     detector.load()
     return detector
 
@@ -78,8 +80,8 @@ def metric_depth_settings(tmp_path_factory) -> DepthSettings:
 def depth_pair(request, depth_settings, metric_depth_settings) -> tuple[DepthEstimator, OnnxDepthEstimator]:
     """The torch and the onnx estimator of the same tiny model, both loaded."""
     settings = depth_settings if request.param == "relative" else metric_depth_settings
-    original = DepthEstimator(settings.model_copy(update={"backend": "torch"}), device="cpu")
-    exported = OnnxDepthEstimator(settings, device="cpu")
+    original = create_estimator(settings.model_copy(update={"backend": "torch"}), device="cpu")
+    exported = create_estimator(settings, device="cpu")
     original.load()
     exported.load()
     return original, exported

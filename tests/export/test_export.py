@@ -93,7 +93,7 @@ def copied_export(detection_settings, tmp_path):
 
 def _load_error(settings) -> str:
     with pytest.raises(ModelLoadError) as failed:
-        OnnxYoloDetector(settings, device="cpu").load()
+        create_detector(settings, device="cpu").load()
     return str(failed.value)
 
 
@@ -128,4 +128,4 @@ def test_cuda_without_a_cuda_build_fails_clearly(copied_export):
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this onnxruntime has CUDA")
     with pytest.raises(ModelLoadError, match="no CUDA provider"):
-        OnnxYoloDetector(copied_export, device="cuda:0").load()
+        create_detector(copied_export, device="cuda:0").load()

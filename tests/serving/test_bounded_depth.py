@@ -94,4 +94,4 @@ def test_a_panorama_gets_a_map_of_its_own_size_from_a_bounded_input(estimator, m
     assert depth.shape == (size[1], size[0])
     assert np.isfinite(depth).all() and depth.min() >= 0
     (shape,) = seen
-    assert tokens(shape) <= estimator.settings.max_tokens
+    assert tokens(shape) <= estimator.config.max_tokens
