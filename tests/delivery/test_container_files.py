@@ -295,3 +295,11 @@ def test_compose_matches_the_routes_table():
     for api in ("detection", "depth"):
         route = by_name(api)
         assert env[f"{api.upper()}_API_URL"] == f"http://{api}:{route.port}{route.path_prefix}"
+
+
+def test_local_image_names_are_the_deployments_repositories():
+    """`make images` and compose name each image as cdktf_app/settings.toml names its ECR repository."""
+    settings = tomllib.loads((ROOT / "cdktf_app" / "settings.toml").read_text())
+    assert {spec.service: spec.repository for spec in IMAGES} == {
+        name: table["image_name"] for name, table in settings["services"].items()
+    }
