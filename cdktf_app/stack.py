@@ -24,7 +24,7 @@ from cdktf_app.constructs.ecr import ImageRepository
 from cdktf_app.constructs.load_balancer import LoadBalancer
 from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
 from cdktf_app.constructs.network import Network
-from cdktf_app.constructs.service import EcsService, ServiceWiring, internal_url
+from cdktf_app.constructs.service import EcsService, ServiceWiring
 from cdktf_app.constructs.sign_in import SignIn
 from cdktf_app.constructs.waf import WebAcl
 from delivery.routes import SERVICES, ServiceRoute
@@ -55,7 +55,7 @@ def service_environment(
     """
     service = settings.services[route.name]
     if route.is_default_route:
-        urls = {api_url_variable(api): internal_url(api) for api in SERVICES if api is not route}
+        urls = {api_url_variable(api): api.internal_url for api in SERVICES if api is not route}
         return {**urls, "LOG_LEVEL": service.log_level, **(page_env or {})}
     return {
         "PATH_PREFIX": route.path_prefix,
@@ -266,7 +266,7 @@ class ObjDepthStack(TerraformStack):
         apis = {route.name: route for route in SERVICES if not route.is_default_route}
 
         def api_url(name: str) -> str:
-            return f"{base_url}{apis[name].path_prefix}" if settings.public_apis else internal_url(apis[name])
+            return f"{base_url}{apis[name].path_prefix}" if settings.public_apis else apis[name].internal_url
 
         where = "public, behind API keys" if settings.public_apis else "inside the VPC only (Service Connect)"
         outputs = {

@@ -32,6 +32,12 @@ class ServiceRoute:
         return f"{self.path_prefix}/*" if self.path_prefix else ""
 
     @property
+    def internal_url(self) -> str:
+        """How a neighbour on a private network reaches the service by its name (ECS Service Connect,
+        compose): ``http://detection:5001/yoloapi``."""
+        return f"http://{self.name}:{self.port}{self.path_prefix}"
+
+    @property
     def is_default_route(self) -> bool:
         """The UI takes every path that no API prefix claims."""
         return not self.path_prefix

@@ -100,12 +100,10 @@ def localize(
     page = next((route for route in routes if route.is_default_route), None)
     result: dict[str, str] = {}
     for name, value in environment.items():
-        connect = [r for r in prefixed if value == f"http://{r.name}:{r.port}{r.path_prefix}"]
-        if connect or TERRAFORM_REFERENCE in value:
-            if ORIGIN_REFERENCE.fullmatch(value):
-                value = base_urls.get(page.name, LOCAL_ORIGIN) if page else LOCAL_ORIGIN
-                result[name] = value
-                continue
+        connect = [r for r in prefixed if value == r.internal_url]
+        if ORIGIN_REFERENCE.fullmatch(value):
+            value = base_urls.get(page.name, LOCAL_ORIGIN) if page else LOCAL_ORIGIN
+        elif connect or TERRAFORM_REFERENCE in value:
             matches = connect or [route for route in prefixed if value.endswith(route.path_prefix)]
             if not matches or matches[0].name not in base_urls:
                 raise ValueError(f"{name}={value}: a deploy-time value with no local equivalent")

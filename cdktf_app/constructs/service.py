@@ -135,11 +135,6 @@ def service_connect(
     )
 
 
-def internal_url(route: ServiceRoute) -> str:
-    """How a task in the namespace reaches an API: ``http://detection:5001/yoloapi``."""
-    return f"http://{route.name}:{route.port}{route.path_prefix}"
-
-
 class EcsService(Construct):
     """One service of the platform. Attributes: ``service``, ``task_definition``, ``log_group``."""
 

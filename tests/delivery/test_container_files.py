@@ -294,7 +294,7 @@ def test_compose_matches_the_routes_table():
     env = services["ui"]["environment"]
     for api in ("detection", "depth"):
         route = by_name(api)
-        assert env[f"{api.upper()}_API_URL"] == f"http://{api}:{route.port}{route.path_prefix}"
+        assert env[f"{api.upper()}_API_URL"] == route.internal_url
 
 
 def test_local_image_names_are_the_deployments_repositories():
