@@ -56,7 +56,6 @@ class InferenceGate:
         # Every request runs on one thread (gthread, test clients): its admission is kept per thread.
         self._local = threading.local()
         self.admission = Admission(max_queue_wait_s, hard_cap=max_waiting + 1)
-        self.max_waiting = max_waiting
         self.timeout_s = timeout_s
         self.overload_pause_s = overload_pause_s
 

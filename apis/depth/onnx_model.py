@@ -10,8 +10,8 @@ exactly what the torch path feeds, planned by the same function
 side is ``DEPTH_INPUT_SIZE``, aspect ratio kept, both sides rounded to multiples of 14, within a
 token budget (bicubic, ImageNet mean and std). The map comes back at that size and is resized to the
 original image (bicubic, clamped to the head's range), as the torch path does. An ONNX file with a
-fixed input size (exported elsewhere) still works: the image is stretched to that size and the map
-stretched back, so no pixels are padded or cropped, at the cost of some distortion for images of
+fixed input size (exported elsewhere) still works: the planned picture (padded only when very thin) is
+stretched to that size and the map stretched back, at the cost of some distortion for images of
 another shape.
 """
 
