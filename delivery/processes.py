@@ -127,9 +127,10 @@ def probe(child: Child) -> tuple[str, str]:
         response = requests.get(child.health_url, timeout=2)
     except requests.RequestException:
         return "waiting", "not listening yet"
-    if child.route is UI:
-        # Streamlit answers 200 with its page on unknown paths: only the body "ok" counts.
-        ready = response.status_code == 200 and response.text.strip() == "ok"
+    expected = child.route.health_body
+    if expected is not None:
+        # Streamlit answers 200 with its page on unknown paths: only the expected body counts.
+        ready = response.status_code == 200 and response.text.strip() == expected
         return ("ready", "ok") if ready else ("waiting", f"HTTP {response.status_code}")
     try:
         body = response.json()

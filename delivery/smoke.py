@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from delivery.routes import SERVICES, UI, ServiceRoute
+from delivery.routes import SERVICES, ServiceRoute
 from delivery.steps import DeliveryError
 
 
@@ -27,7 +27,7 @@ class RouteResult:
 
 
 def check_route(base_url: str, route: ServiceRoute, *, timeout_s: float = 10) -> RouteResult:
-    """GET the route's health path once; 200 is required, and the UI's body must be ``ok``.
+    """GET the route's health path once; 200 is required, and the body the routes table names (``ok``).
 
     Streamlit answers every unknown path with 200 and its page, so for the UI only the body
     proves that the health route itself answered.
@@ -43,8 +43,9 @@ def check_route(base_url: str, route: ServiceRoute, *, timeout_s: float = 10) ->
         return RouteResult(route, url, False, f"no answer ({reason})")
     if status != 200:
         return RouteResult(route, url, False, f"HTTP {status}")
-    if route is UI and body.strip() != "ok":
-        return RouteResult(route, url, False, f"HTTP 200 but body {body[:60]!r} instead of 'ok'")
+    expected = route.health_body
+    if expected is not None and body.strip() != expected:
+        return RouteResult(route, url, False, f"HTTP 200 but body {body[:60]!r} instead of {expected!r}")
     return RouteResult(route, url, True, "ok")
 
 
