@@ -21,11 +21,12 @@ from cdktf_app.constructs.alert_topic import AlertTopic
 from cdktf_app.constructs.cluster import Cluster
 from cdktf_app.constructs.dashboard import Dashboard, DashboardService
 from cdktf_app.constructs.ecr import ImageRepository
-from cdktf_app.constructs.load_balancer import LoadBalancer
+from cdktf_app.constructs.load_balancer import SIGN_OUT_RULE_PRIORITY, LoadBalancer
 from cdktf_app.constructs.monitoring import MonitoredService, Monitoring
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.service import EcsService, ServiceWiring
-from cdktf_app.constructs.sign_in import SignIn
+from cdktf_app.constructs.sign_in import SESSION_COOKIE, SignIn
+from cdktf_app.constructs.sign_out import SIGN_OUT_PATH, SignOut
 from cdktf_app.constructs.waf import WebAcl
 from delivery.routes import SERVICES, ServiceRoute
 
@@ -86,7 +87,8 @@ class ObjDepthStack(TerraformStack):
     """Everything the platform needs in one AWS account and region.
 
     Attributes: ``network``, ``load_balancer``, ``cluster``, ``repositories`` and ``services`` (both keyed
-    by service name), ``monitoring``, ``dashboard``.
+    by service name), ``sign_in`` and ``sign_out`` (``None`` with an open page), ``monitoring``,
+    ``dashboard``.
     """
 
     def __init__(self, scope: Construct, id_: str, settings: Settings) -> None:
@@ -115,19 +117,12 @@ class ObjDepthStack(TerraformStack):
             )
             for route in SERVICES
         }
-        self.sign_in = (
-            SignIn(self, "sign-in", settings=settings, account_id=identity.account_id)
-            if settings.sign_in_enabled
-            else None
-        )
         self.load_balancer = LoadBalancer(
-            self,
-            "load-balancer",
-            settings=settings,
-            network=self.network,
-            account_id=identity.account_id,
-            sign_in=self.sign_in,
+            self, "load-balancer", settings=settings, network=self.network, account_id=identity.account_id
         )
+        self.sign_in = self.sign_out = None
+        if settings.sign_in_enabled:
+            self._sign_in(settings, identity.account_id)
         self.web_acl = None
         if settings.waf_enabled:
             self.web_acl = WebAcl(
@@ -220,6 +215,29 @@ class ObjDepthStack(TerraformStack):
         # S3-native state locking (Terraform >= 1.10); this cdktf release has no argument for it.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
+    def _sign_in(self, settings: Settings, account_id: str) -> None:
+        """The authenticating rule (``SignIn``) and ``/signout`` (``SignOut``) on the HTTPS listener."""
+        self.sign_in = SignIn(
+            self,
+            "sign-in",
+            settings=settings,
+            account_id=account_id,
+            listener_arn=self.load_balancer.listener.arn,
+            page_target_group_arn=self.load_balancer.page_target_group.arn,
+        )
+        self.sign_out = SignOut(
+            self,
+            "sign-out",
+            name=settings.cluster_name,
+            listener_arn=self.load_balancer.listener.arn,
+            priority=SIGN_OUT_RULE_PRIORITY,
+            session_cookie=SESSION_COOKIE,
+            signed_out_url=self.sign_in.signed_out_url,
+            logout_url=self.sign_in.logout_url,
+            logout_query=self.sign_in.logout_query,
+            log_retention_days=settings.log_retention_days,
+        )
+
     def _target_group_attribute(self, route: ServiceRoute, attribute: str) -> str:
         """An attribute of the service's target group; "" when the service is not behind the load balancer."""
         group = self.load_balancer.target_groups.get(route.name)
@@ -258,7 +276,7 @@ class ObjDepthStack(TerraformStack):
         return {
             "SIGN_IN_SIGNER": self.load_balancer.alb.arn,
             "SIGN_IN_REGION": settings.aws_region,
-            "SIGN_OUT_URL": self.sign_in.sign_out_url,
+            "SIGN_OUT_URL": f"{self.load_balancer.base_url}{SIGN_OUT_PATH}",
         }
 
     def _outputs(self, settings: Settings) -> None:

@@ -6,7 +6,7 @@ user's claims as a JWT signed with ES256 by the load balancer. The header is onl
 checking, as AWS asks: the signature against the region's public key for the token's key id (fetched
 from ``https://public-keys.auth.elb.<region>.amazonaws.com/<kid>`` and cached), the ``signer`` against
 this deployment's load balancer ARN, and the expiry. The stack passes the expected ARN and region in
-``SIGN_IN_SIGNER`` and ``SIGN_IN_REGION`` and the identity provider's logout URL in ``SIGN_OUT_URL``;
+``SIGN_IN_SIGNER`` and ``SIGN_IN_REGION`` and the load balancer's sign-out address in ``SIGN_OUT_URL``;
 without ``SIGN_IN_SIGNER`` (local runs, the demo profile) the page has no sign-in and shows nothing.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import os
 import re
@@ -149,7 +150,7 @@ def verify(
 
 @dataclass(frozen=True)
 class SignInConfig:
-    """What the page needs to check the header: this load balancer's ARN, its region, the logout URL."""
+    """What the page needs to check the header: this load balancer's ARN, its region, the sign-out URL."""
 
     signer: str
     region: str
@@ -209,7 +210,10 @@ def show_signed_in_user(
         st.stop()
     sidebar.markdown(f"Signed in as **{_markdown_text(user.name)}**")
     if config.sign_out_url:
-        sidebar.link_button("Sign out", config.sign_out_url)
+        # A link in this tab, not st.link_button's new tab: leaving the page closes its websocket, which
+        # the load balancer admitted signed in and would otherwise keep serving after sign-out.
+        link = f'<a href="{html.escape(config.sign_out_url)}" target="_self">Sign out</a>'
+        sidebar.markdown(link, unsafe_allow_html=True)
     return user
 
 

@@ -22,7 +22,7 @@ from cdktf_app.config import Settings
 from cdktf_app.constructs.access_logs import AccessLogBucket
 from cdktf_app.constructs.network import Network
 from cdktf_app.constructs.security import ANYWHERE, allow_tcp
-from cdktf_app.constructs.sign_in import SIGNED_OUT_PATH, SignIn
+from cdktf_app.constructs.sign_in import SIGNED_OUT_PATH
 from delivery.routes import SERVICES, ServiceRoute
 
 # Listener rule priorities: the API prefixes in the order of the routes table, 10 apart; the rule closing
@@ -31,9 +31,14 @@ RULE_PRIORITY_STEP = 10
 # Paths under an API prefix the internet never reaches (operators read them inside the VPC).
 OPS_PATHS = ("/metrics", "/docs", "/docs/*", "/openapi.json")
 NOT_ROUTED = json.dumps({"success": False, "error": "not found", "code": "not_found"})
-# With sign-in: the rules that bypass it (the page's health path, the signed-out page) come first.
+# With sign-in: the rules that bypass it (the page's health path, the signed-out page, sign-out) come
+# first; the authenticating rule (sign_in_template.py) comes last.
 HEALTH_RULE_PRIORITY = 1
 SIGNED_OUT_RULE_PRIORITY = 2
+SIGN_OUT_RULE_PRIORITY = 3
+# With sign-in the listener's default action is only reached if the authenticating rule is missing (its
+# CloudFormation stack not yet made, or failed): then nobody gets in.
+SIGN_IN_NOT_READY = "Sign-in is not set up yet. Try again in a few minutes."
 SIGNED_OUT_PAGE = (
     "<!doctype html><title>Signed out</title><p>You are signed out of the identity provider. "
     '<a href="/">Sign in again</a>.</p>'
@@ -51,13 +56,15 @@ class LoadBalancer(Construct):
     Without a certificate it serves HTTP only. With ``certificate_arn`` it serves HTTPS and the HTTP
     listener answers every request with a permanent redirect to HTTPS. The default action of the
     serving listener forwards to the UI; with ``public_apis`` each API prefix forwards to its API.
-    With ``sign_in`` the HTTPS listener's default action first authenticates, then forwards; only the
+    With ``settings.sign_in_enabled`` the page is reached only through the authenticating rule that
+    ``SignIn`` adds last; the HTTPS listener's default action answers 503 without it (fails closed). The
     page's health path and the signed-out page are answered without signing in (the API prefixes keep
-    their API keys).
+    their API keys), and so is ``/signout`` (``SignOut``, at ``SIGN_OUT_RULE_PRIORITY``).
 
     Attributes: ``alb``; ``security_group``; ``target_groups`` (service name -> target group, for the
     routed services only); ``access_logs`` (the bucket the stack made, or ``None``);
     ``listener`` (the one carrying the rules); ``rules`` (listener rules, for ``depends_on``);
+    ``page_target_group`` (the web page's);
     ``base_url`` (how browsers, API clients and the UI's server reach the platform).
     """
 
@@ -69,11 +76,9 @@ class LoadBalancer(Construct):
         settings: Settings,
         network: Network,
         account_id: str,
-        sign_in: SignIn | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
-        self._sign_in = sign_in
         self.security_group = self._security_group(network)
         self.access_logs = None
         logs_bucket, depends_on = settings.alb_access_logs_bucket, []
@@ -110,8 +115,9 @@ class LoadBalancer(Construct):
         )
         routed = routed_services(settings)
         self.target_groups = {route.name: self._target_group(route, network) for route in routed}
+        self.page_target_group = self._default_target_group()
         self.listener = self._listeners()
-        self.rules = self._sign_in_bypass() if sign_in else []
+        self.rules = self._sign_in_bypass() if settings.sign_in_enabled else []
         for index, route in enumerate(r for r in routed if not r.is_default_route):
             priority = RULE_PRIORITY_STEP * (index + 1)
             self.rules += [self._closed_rule(route, priority - 1), self._rule(route, priority)]
@@ -204,13 +210,14 @@ class LoadBalancer(Construct):
                 type="forward", target_group_arn=self._default_target_group().arn
             )
         ]
-        if self._sign_in is not None:
-            signed_in = [
-                self._sign_in.action,
-                lb_listener.LbListenerDefaultAction(
-                    type="forward", order=2, target_group_arn=self._default_target_group().arn
+        sign_in_not_ready = [
+            lb_listener.LbListenerDefaultAction(
+                type="fixed-response",
+                fixed_response=lb_listener.LbListenerDefaultActionFixedResponse(
+                    content_type="text/plain", message_body=SIGN_IN_NOT_READY, status_code="503"
                 ),
-            ]
+            )
+        ]
         redirect_to_https = [
             lb_listener.LbListenerDefaultAction(
                 type="redirect",
@@ -237,7 +244,7 @@ class LoadBalancer(Construct):
             protocol="HTTPS",
             certificate_arn=settings.certificate_arn,
             ssl_policy=settings.ssl_policy,
-            default_action=signed_in if self._sign_in is not None else forward_to_ui,
+            default_action=sign_in_not_ready if settings.sign_in_enabled else forward_to_ui,
         )
 
     def _default_target_group(self) -> lb_target_group.LbTargetGroup:

@@ -1,26 +1,27 @@
-"""Sign-in at the load balancer: the authenticate action of the HTTPS listener, and what it needs.
+"""Sign-in at the load balancer: the HTTPS listener's authenticating rule, and what it needs.
 
 ``page_access = "cognito"`` makes a user pool (administrators add users; no self sign-up; a strong
-password policy; optional TOTP MFA), its hosted sign-in domain and an app client for the load balancer.
-``page_access = "oidc"`` signs in through an existing OpenID Connect provider; its client secret is read
-from Secrets Manager at plan time. The load balancer API takes that secret as a plain string and the AWS
-provider (6.25) has no write-only argument for it, so Terraform keeps it in the (encrypted, private)
-state, marked sensitive; docs/sign-in.md says so. The same holds for the Cognito app client's secret.
+password policy; optional TOTP MFA) and its hosted sign-in domain. ``page_access = "oidc"`` signs in
+through an existing OpenID Connect provider whose client secret the operator put in Secrets Manager.
+Whatever would carry a secret (the Cognito app client, whose generated secret Terraform would record;
+the OIDC action, which takes the secret as a string) lives in a CloudFormation stack
+(``sign_in_template.py``), so the Terraform state holds only a Secrets Manager reference. The rule in
+that stack authenticates every path the listener's earlier rules leave, then forwards to the page.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import json
 
 from cdktf_app.cdk import (
     Construct,
+    cloudformation_stack,
     cognito_user_pool,
-    cognito_user_pool_client,
     cognito_user_pool_domain,
-    data_aws_secretsmanager_secret_version,
-    lb_listener,
+    data_aws_secretsmanager_secret_versions,
 )
 from cdktf_app.config import Settings
+from cdktf_app.constructs.sign_in_template import cognito_template, oidc_template
 
 # The fixed path on which the load balancer receives the identity provider's answer.
 CALLBACK_PATH = "/oauth2/idpresponse"
@@ -36,28 +37,59 @@ def https_base_url(settings: Settings) -> str:
     return f"https://{settings.domain_name}{port}"
 
 
-class SignIn(Construct):
-    """The authenticate action for ``settings.page_access`` (``cognito`` or ``oidc``).
+def current_version_id(
+    versions: data_aws_secretsmanager_secret_versions.DataAwsSecretsmanagerSecretVersions,
+) -> str:
+    """The id of the secret's ``AWSCURRENT`` version (the data source lists versions, never values)."""
+    return (
+        f"${{[for v in {versions.fqn}.versions : v.version_id"
+        ' if contains(v.version_stages, "AWSCURRENT")][0]}'
+    )
 
-    Attributes: ``action`` (the listener's first default action), ``sign_out_url`` (where the page's
-    "Sign out" sends the browser, "" when the provider has none), and for Cognito ``user_pool``,
-    ``client`` and ``domain``; for OIDC ``client_secret`` (the Secrets Manager data source).
+
+class SignIn(Construct):
+    """Authentication for ``settings.page_access`` (``cognito`` or ``oidc``) on the HTTPS listener.
+
+    Attributes: ``stack`` (the CloudFormation stack holding the authenticating rule), ``logout_url`` and
+    ``logout_query`` (the provider's logout endpoint and the query parameters it needs; ``""`` and ``{}``
+    when the provider has none), ``signed_out_url``; for Cognito ``user_pool``, ``domain`` and
+    ``client_id``; for OIDC ``secret_versions`` (version metadata of the client secret, no value).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, account_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: Settings,
+        account_id: str,
+        listener_arn: str,
+        page_target_group_arn: str,
+    ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
-        self.user_pool = self.client = self.domain = self.client_secret = None
+        self.signed_out_url = f"{https_base_url(settings)}{SIGNED_OUT_PATH}"
+        self.user_pool = self.domain = self.client_id = self.secret_versions = None
+        wiring = {"ListenerArn": listener_arn, "PageTargetGroupArn": page_target_group_arn}
         if settings.page_access == "cognito":
-            self.action, self.sign_out_url = self._cognito(account_id)
+            template, parameters = self._cognito(account_id)
         elif settings.page_access == "oidc":
-            self.action, self.sign_out_url = self._oidc()
+            template, parameters = self._oidc()
         else:
             raise ValueError("SignIn is only made when page_access is cognito or oidc")
+        self.stack = cloudformation_stack.CloudformationStack(
+            self,
+            "stack",
+            name=f"{settings.cluster_name}-sign-in",
+            template_body=json.dumps(template, indent=1, sort_keys=True),
+            parameters={**wiring, **parameters},
+        )
+        if settings.page_access == "cognito":
+            self.client_id = self.stack.outputs.lookup("ClientId")
+            self.logout_query = {"client_id": self.client_id, "logout_uri": self.signed_out_url}
 
-    def _cognito(self, account_id: str) -> tuple[lb_listener.LbListenerDefaultAction, str]:
+    def _cognito(self, account_id: str) -> tuple[dict, dict[str, str]]:
         settings = self._settings
-        base_url = https_base_url(settings)
         self.user_pool = cognito_user_pool.CognitoUserPool(
             self,
             "users",
@@ -83,58 +115,35 @@ class SignIn(Construct):
         self.domain = cognito_user_pool_domain.CognitoUserPoolDomain(
             self, "domain", domain=prefix, user_pool_id=self.user_pool.id
         )
-        signed_out = f"{base_url}{SIGNED_OUT_PATH}"
-        self.client = cognito_user_pool_client.CognitoUserPoolClient(
-            self,
-            "client",
-            name=f"{settings.cluster_name}-load-balancer",
-            user_pool_id=self.user_pool.id,
-            generate_secret=True,  # the load balancer's code flow needs a confidential client
-            allowed_oauth_flows_user_pool_client=True,
-            allowed_oauth_flows=["code"],
-            allowed_oauth_scopes=["openid", "email"],
-            supported_identity_providers=["COGNITO"],
-            callback_urls=[f"{base_url}{CALLBACK_PATH}"],
-            logout_urls=[signed_out],
-            prevent_user_existence_errors="ENABLED",
-            explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH"],
+        self.logout_url = f"https://{prefix}.auth.{settings.aws_region}.amazoncognito.com/logout"
+        template = cognito_template(
+            client_name=f"{settings.cluster_name}-load-balancer",
+            callback_url=f"{https_base_url(settings)}{CALLBACK_PATH}",
+            signed_out_url=self.signed_out_url,
+            cookie_name=SESSION_COOKIE,
+            session_timeout=settings.session_timeout,
         )
-        action = lb_listener.LbListenerDefaultAction(
-            type="authenticate-cognito",
-            order=1,
-            authenticate_cognito=lb_listener.LbListenerDefaultActionAuthenticateCognito(
-                user_pool_arn=self.user_pool.arn,
-                user_pool_client_id=self.client.id,
-                user_pool_domain=self.domain.domain,
-                scope="openid email",
-                on_unauthenticated_request="authenticate",
-                session_cookie_name=SESSION_COOKIE,
-                session_timeout=settings.session_timeout,
-            ),
-        )
-        # The client id is a Terraform reference here, so only the fixed URL is quoted.
-        logout = f"https://{prefix}.auth.{settings.aws_region}.amazoncognito.com/logout"
-        return action, f"{logout}?client_id={self.client.id}&logout_uri={quote(signed_out, safe='')}"
+        return template, {
+            "UserPoolId": self.user_pool.id,
+            "UserPoolArn": self.user_pool.arn,
+            "UserPoolDomain": self.domain.domain,
+        }
 
-    def _oidc(self) -> tuple[lb_listener.LbListenerDefaultAction, str]:
+    def _oidc(self) -> tuple[dict, dict[str, str]]:
         settings = self._settings
-        self.client_secret = data_aws_secretsmanager_secret_version.DataAwsSecretsmanagerSecretVersion(
-            self, "client-secret", secret_id=settings.oidc_client_secret_name
+        self.secret_versions = data_aws_secretsmanager_secret_versions.DataAwsSecretsmanagerSecretVersions(
+            self, "client-secret-versions", secret_id=settings.oidc_client_secret_name
         )
-        action = lb_listener.LbListenerDefaultAction(
-            type="authenticate-oidc",
-            order=1,
-            authenticate_oidc=lb_listener.LbListenerDefaultActionAuthenticateOidc(
-                issuer=settings.oidc_issuer,
-                authorization_endpoint=settings.oidc_authorization_endpoint,
-                token_endpoint=settings.oidc_token_endpoint,
-                user_info_endpoint=settings.oidc_user_info_endpoint,
-                client_id=settings.oidc_client_id,
-                client_secret=self.client_secret.secret_string,
-                scope=settings.oidc_scope,
-                on_unauthenticated_request="authenticate",
-                session_cookie_name=SESSION_COOKIE,
-                session_timeout=settings.session_timeout,
-            ),
+        self.logout_url, self.logout_query = settings.oidc_logout_endpoint, {}
+        template = oidc_template(
+            issuer=settings.oidc_issuer,
+            authorization_endpoint=settings.oidc_authorization_endpoint,
+            token_endpoint=settings.oidc_token_endpoint,
+            user_info_endpoint=settings.oidc_user_info_endpoint,
+            client_id=settings.oidc_client_id,
+            client_secret_name=settings.oidc_client_secret_name,
+            scope=settings.oidc_scope,
+            cookie_name=SESSION_COOKIE,
+            session_timeout=settings.session_timeout,
         )
-        return action, settings.oidc_logout_endpoint
+        return template, {"ClientSecretVersion": current_version_id(self.secret_versions)}

@@ -107,8 +107,9 @@ def test_with_a_certificate_http_redirects_and_https_serves(full_stack: Synthesi
     https = full_stack.one("aws_lb_listener", protocol="HTTPS")
     assert https["certificate_arn"] == full_stack.settings.certificate_arn
     assert https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
-    # With sign-in (the production default) authentication comes first, the forward last.
-    assert full_stack.resolve(https["default_action"][-1]["target_group_arn"])["name"] == "webapp-tg"
+    # With sign-in (the production default) the page is reached only through the authenticating rule.
+    (sign_in,) = full_stack.resources("aws_cloudformation_stack")
+    assert full_stack.resolve(sign_in["parameters"]["PageTargetGroupArn"])["name"] == "webapp-tg"
 
 
 @pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: r.name)
@@ -133,7 +134,8 @@ def test_public_rules_cover_the_api_prefixes_but_never_their_operational_paths(
     full_stack: Synthesized,
 ) -> None:
     rules = full_stack.resources("aws_lb_listener_rule")
-    api_rules = [r for r in rules if r["condition"][0]["path_pattern"]["values"] != [UI_ROUTE.health_path]]
+    prefixes = tuple(route.path_prefix for route in API_ROUTES)
+    api_rules = [r for r in rules if r["condition"][0]["path_pattern"]["values"][0].startswith(prefixes)]
     forwards = [r for r in api_rules if r["action"][0]["type"] == "forward"]
     patterns = sorted(r["condition"][0]["path_pattern"]["values"][1] for r in forwards)
     assert patterns == sorted(route.path_pattern for route in API_ROUTES) == ["/depthapi/*", "/yoloapi/*"]

@@ -1,18 +1,23 @@
-"""Sign-in at the load balancer, per ``page_access`` mode: listener actions, the user pool, the secret.
+"""Sign-in at the load balancer, per ``page_access`` mode: listener rules, the user pool, the secret.
 
 ``open`` is the demo stack, ``cognito`` the production stack (its default); ``oidc`` is synthesized here
-once for the module, with a secret name but never a secret value in the settings.
+once for the module, with a secret name but never a secret value in the settings. Whatever carries a
+secret lives in a CloudFormation stack's template; the tests read that template from the synthesized
+``template_body`` like any other resource.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from cdktf_app.config import SettingsError
 from cdktf_app.constructs.sign_in import CALLBACK_PATH, SIGNED_OUT_PATH
+from cdktf_app.constructs.sign_in_template import AUTHENTICATE_RULE_PRIORITY
+from cdktf_app.constructs.sign_out import SIGN_OUT_PATH
 from cdktf_app.settings_file import settings_from_dict
 from delivery.routes import SERVICES
 from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthesized, raw_settings, synth
@@ -20,6 +25,7 @@ from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, OIDC_OPTIONS, Synthe
 (UI_ROUTE,) = [route for route in SERVICES if route.is_default_route]
 CERT = FULL_OPTIONS["certificate_arn"]
 OIDC = OIDC_OPTIONS
+BYPASS_PATHS = (UI_ROUTE.health_path, SIGNED_OUT_PATH, SIGN_OUT_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +34,23 @@ def oidc_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(settings, synth(settings, tmp_path_factory.mktemp("oidc")))
 
 
-def _https_actions(stack: Synthesized) -> list[dict[str, Any]]:
-    return stack.one("aws_lb_listener", protocol="HTTPS")["default_action"]
+@pytest.fixture(params=["cognito", "oidc"])
+def signed_in_stack(request: pytest.FixtureRequest) -> Synthesized:
+    """Each sign-in mode's stack in turn."""
+    return request.getfixturevalue("full_stack" if request.param == "cognito" else "oidc_stack")
+
+
+def _template(stack: Synthesized) -> tuple[dict[str, Any], dict[str, str]]:
+    """The sign-in CloudFormation stack's template (parsed) and its parameters."""
+    (cfn,) = stack.resources("aws_cloudformation_stack")
+    return json.loads(cfn["template_body"]), cfn["parameters"]
+
+
+def _authenticate_rule(stack: Synthesized) -> tuple[dict[str, Any], dict[str, str]]:
+    template, parameters = _template(stack)
+    rule = template["Resources"]["AuthenticateRule"]
+    assert rule["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+    return rule["Properties"], parameters
 
 
 def _page_environment(stack: Synthesized) -> dict[str, str]:
@@ -41,15 +62,31 @@ def _bypass_rules(stack: Synthesized) -> dict[str, dict[str, Any]]:
     return {
         rule["condition"][0]["path_pattern"]["values"][0]: rule
         for rule in stack.resources("aws_lb_listener_rule")
-        if rule["condition"][0]["path_pattern"]["values"] in ([UI_ROUTE.health_path], [SIGNED_OUT_PATH])
+        if rule["condition"][0]["path_pattern"]["values"] in ([path] for path in BYPASS_PATHS)
     }
+
+
+def _secret_fields(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    """Every field named like a client secret, at any depth, templates parsed too."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.lower().replace("_", "") in ("clientsecret", "secretstring"):
+                yield f"{where}.{key}", value
+            if key == "template_body":
+                value = json.loads(value)
+            yield from _secret_fields(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _secret_fields(value, f"{where}[{index}]")
 
 
 def test_open_page_has_no_sign_in(stack: Synthesized) -> None:
     assert stack.settings.page_access == "open"
-    for type_ in ("aws_cognito_user_pool", "aws_cognito_user_pool_client", "aws_cognito_user_pool_domain"):
+    for type_ in ("aws_cognito_user_pool", "aws_cloudformation_stack", "aws_lambda_function"):
         assert not stack.resources(type_)
-    assert "aws_secretsmanager_secret_version" not in stack.doc.get("data", {})
+    assert not {"aws_secretsmanager_secret_versions", "aws_secretsmanager_secret_version"} & set(
+        stack.doc["data"]
+    )
     (listener,) = stack.resources("aws_lb_listener")
     assert [action["type"] for action in listener["default_action"]] == ["forward"]
     assert not _bypass_rules(stack)
@@ -57,18 +94,37 @@ def test_open_page_has_no_sign_in(stack: Synthesized) -> None:
     assert stack.doc["output"]["page_access"]["value"] == "open"
 
 
-def test_cognito_listener_authenticates_then_forwards_to_the_page(full_stack: Synthesized) -> None:
-    authenticate, forward = _https_actions(full_stack)
-    assert (authenticate["type"], authenticate["order"]) == ("authenticate-cognito", 1)
-    assert (forward["type"], forward["order"]) == ("forward", 2)
-    assert full_stack.resolve(forward["target_group_arn"])["health_check"]["path"] == UI_ROUTE.health_path
-    cognito = authenticate["authenticate_cognito"]
-    assert cognito["on_unauthenticated_request"] == "authenticate"
-    assert cognito["session_timeout"] == full_stack.settings.session_timeout == 28800
-    pool = full_stack.resolve(cognito["user_pool_arn"].replace(".arn}", ".id}"))
-    client = full_stack.resolve(cognito["user_pool_client_id"])
-    domain = full_stack.resolve(cognito["user_pool_domain"])
-    assert (pool["name"], client["name"]) == ("objdepth-cluster-users", "objdepth-cluster-load-balancer")
+def test_listener_without_its_authenticating_rule_lets_nobody_in(signed_in_stack: Synthesized) -> None:
+    (action,) = signed_in_stack.one("aws_lb_listener", protocol="HTTPS")["default_action"]
+    assert action["type"] == "fixed-response" and action["fixed_response"]["status_code"] == "503"
+
+
+def test_the_rule_authenticates_every_path_then_forwards_to_the_page(signed_in_stack: Synthesized) -> None:
+    rule, parameters = _authenticate_rule(signed_in_stack)
+    assert rule["Priority"] == AUTHENTICATE_RULE_PRIORITY == 50000
+    assert rule["Conditions"] == [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}]
+    authenticate, forward = rule["Actions"]
+    assert (authenticate["Order"], forward) == (
+        1,
+        {"Type": "forward", "Order": 2, "TargetGroupArn": {"Ref": "PageTargetGroupArn"}},
+    )
+    config = authenticate.get("AuthenticateCognitoConfig") or authenticate["AuthenticateOidcConfig"]
+    assert config["OnUnauthenticatedRequest"] == "authenticate"
+    assert config["SessionTimeout"] == signed_in_stack.settings.session_timeout == 28800
+    assert signed_in_stack.resolve(parameters["ListenerArn"])["protocol"] == "HTTPS"
+    page = signed_in_stack.resolve(parameters["PageTargetGroupArn"])
+    assert page["health_check"]["path"] == UI_ROUTE.health_path
+
+
+def test_cognito_rule_uses_the_pool_its_domain_and_the_stacks_app_client(full_stack: Synthesized) -> None:
+    rule, parameters = _authenticate_rule(full_stack)
+    cognito = rule["Actions"][0]["AuthenticateCognitoConfig"]
+    assert rule["Actions"][0]["Type"] == "authenticate-cognito"
+    assert cognito["UserPoolClientId"] == {"Ref": "Client"}
+    assert {cognito["UserPoolArn"]["Ref"], cognito["UserPoolDomain"]["Ref"]} <= set(parameters)
+    pool = full_stack.resolve(parameters["UserPoolArn"].replace(".arn}", ".id}"))
+    domain = full_stack.resolve(parameters["UserPoolDomain"])
+    assert pool["name"] == "objdepth-cluster-users"
     assert domain["domain"] == "objdepth-cluster-${data.aws_caller_identity.identity.account_id}"
 
 
@@ -88,34 +144,37 @@ def test_cognito_user_pool_admits_only_users_the_operator_adds(full_stack: Synth
     assert pool["deletion_protection"] == "ACTIVE"
 
 
-def test_cognito_client_is_the_load_balancers_confidential_code_flow_client(full_stack: Synthesized) -> None:
-    (client,) = full_stack.resources("aws_cognito_user_pool_client")
-    base = "https://objdepth.example.com"
-    assert client["generate_secret"] is True
-    assert client["allowed_oauth_flows"] == ["code"] and client["allowed_oauth_flows_user_pool_client"]
-    assert client["callback_urls"] == [f"{base}{CALLBACK_PATH}"]
-    assert client["logout_urls"] == [f"{base}{SIGNED_OUT_PATH}"]
-    assert client["supported_identity_providers"] == ["COGNITO"]
+def test_cognito_app_client_lives_in_the_stack_which_outputs_only_its_id(full_stack: Synthesized) -> None:
+    """Terraform would record a generated secret in its state; CloudFormation keeps it inside Cognito."""
+    assert not full_stack.resources("aws_cognito_user_pool_client")
+    template, _ = _template(full_stack)
+    client = template["Resources"]["Client"]
+    assert client["Type"] == "AWS::Cognito::UserPoolClient"
+    props, base = client["Properties"], "https://objdepth.example.com"
+    assert props["GenerateSecret"] is True
+    assert props["AllowedOAuthFlows"] == ["code"] and props["AllowedOAuthFlowsUserPoolClient"]
+    assert props["CallbackURLs"] == [f"{base}{CALLBACK_PATH}"]
+    assert props["LogoutURLs"] == [f"{base}{SIGNED_OUT_PATH}"]
+    assert props["SupportedIdentityProviders"] == ["COGNITO"]
+    assert template["Outputs"] == {"ClientId": {"Value": {"Ref": "Client"}}}
     assert full_stack.doc["output"]["user_pool_id"]["value"].startswith("${aws_cognito_user_pool.")
 
 
-@pytest.mark.parametrize("which", ["cognito", "oidc"])
-def test_health_path_and_signed_out_page_bypass_sign_in(
-    which: str, full_stack: Synthesized, oidc_stack: Synthesized
-) -> None:
-    stack = full_stack if which == "cognito" else oidc_stack
-    rules = _bypass_rules(stack)
-    health, signed_out = rules[UI_ROUTE.health_path], rules[SIGNED_OUT_PATH]
-    for rule in (health, signed_out):
-        assert stack.resolve(rule["listener_arn"])["protocol"] == "HTTPS"
-    (forward,) = health["action"]
-    assert forward["type"] == "forward"
-    assert stack.resolve(forward["target_group_arn"])["health_check"]["path"] == UI_ROUTE.health_path
-    assert signed_out["action"][0]["fixed_response"]["status_code"] == "200"
-    api_priorities = [
-        r["priority"] for r in stack.resources("aws_lb_listener_rule") if r not in rules.values()
+def test_bypass_rules_come_before_every_other_rule(signed_in_stack: Synthesized) -> None:
+    rules = _bypass_rules(signed_in_stack)
+    assert set(rules) == set(BYPASS_PATHS)
+    for rule in rules.values():
+        assert signed_in_stack.resolve(rule["listener_arn"])["protocol"] == "HTTPS"
+    (forward,) = rules[UI_ROUTE.health_path]["action"]
+    assert (
+        signed_in_stack.resolve(forward["target_group_arn"])["health_check"]["path"] == UI_ROUTE.health_path
+    )
+    assert rules[SIGNED_OUT_PATH]["action"][0]["fixed_response"]["status_code"] == "200"
+    others = [
+        r["priority"] for r in signed_in_stack.resources("aws_lb_listener_rule") if r not in rules.values()
     ]
-    assert max(health["priority"], signed_out["priority"]) < min(api_priorities)
+    assert max(r["priority"] for r in rules.values()) < min(others)
+    assert max(others) < AUTHENTICATE_RULE_PRIORITY
 
 
 def test_page_gets_what_it_verifies_the_identity_header_against(full_stack: Synthesized) -> None:
@@ -123,38 +182,55 @@ def test_page_gets_what_it_verifies_the_identity_header_against(full_stack: Synt
     assert env["SIGN_IN_SIGNER"] == "${aws_lb.load-balancer_alb_15AADC07.arn}"
     assert full_stack.resolve(env["SIGN_IN_SIGNER"])["load_balancer_type"] == "application"
     assert env["SIGN_IN_REGION"] == "eu-west-1"
-    assert env["SIGN_OUT_URL"].startswith(
-        "https://objdepth-cluster-${data.aws_caller_identity.identity.account_id}.auth.eu-west-1"
-        ".amazoncognito.com/logout?client_id=${aws_cognito_user_pool_client."
-    )
-    assert env["SIGN_OUT_URL"].endswith("&logout_uri=https%3A%2F%2Fobjdepth.example.com%2Fsigned-out")
+    assert env["SIGN_OUT_URL"] == "https://objdepth.example.com/signout"
 
 
-def test_oidc_listener_reads_the_client_secret_from_secrets_manager(oidc_stack: Synthesized) -> None:
-    authenticate, forward = _https_actions(oidc_stack)
-    assert (authenticate["type"], forward["type"]) == ("authenticate-oidc", "forward")
-    oidc = authenticate["authenticate_oidc"]
-    assert {k: oidc[k] for k in ("issuer", "client_id")} == {
-        "issuer": OIDC["oidc_issuer"],
-        "client_id": OIDC["oidc_client_id"],
+def test_oidc_rule_reads_the_client_secret_through_a_dynamic_reference(oidc_stack: Synthesized) -> None:
+    rule, parameters = _authenticate_rule(oidc_stack)
+    authenticate = rule["Actions"][0]
+    assert authenticate["Type"] == "authenticate-oidc"
+    oidc = authenticate["AuthenticateOidcConfig"]
+    assert {k: oidc[k] for k in ("Issuer", "ClientId", "TokenEndpoint", "Scope")} == {
+        "Issuer": OIDC["oidc_issuer"],
+        "ClientId": OIDC["oidc_client_id"],
+        "TokenEndpoint": OIDC["oidc_token_endpoint"],
+        "Scope": "openid email",
     }
-    assert oidc["token_endpoint"] == OIDC["oidc_token_endpoint"]
-    assert oidc["session_timeout"] == 28800
-    secret_ref = oidc["client_secret"]
-    assert secret_ref.startswith("${data.aws_secretsmanager_secret_version.") and secret_ref.endswith(
-        ".secret_string}"
+    assert oidc["ClientSecret"] == {
+        "Fn::Join": [
+            "",
+            [
+                f"{{{{resolve:secretsmanager:{OIDC['oidc_client_secret_name']}:SecretString:::",
+                {"Ref": "ClientSecretVersion"},
+                "}}",
+            ],
+        ]
+    }
+    # The version parameter names the secret's current version, read from version metadata only.
+    version = parameters["ClientSecretVersion"]
+    (versions_id,) = oidc_stack.doc["data"]["aws_secretsmanager_secret_versions"]
+    assert f"data.aws_secretsmanager_secret_versions.{versions_id}.versions" in version
+    assert 'contains(v.version_stages, "AWSCURRENT")' in version
+    assert (
+        oidc_stack.doc["data"]["aws_secretsmanager_secret_versions"][versions_id]["secret_id"]
+        == OIDC["oidc_client_secret_name"]
     )
-    assert oidc_stack.resolve(secret_ref)["secret_id"] == OIDC["oidc_client_secret_name"]
     assert not oidc_stack.resources("aws_cognito_user_pool")
-    assert _page_environment(oidc_stack)["SIGN_OUT_URL"] == OIDC["oidc_logout_endpoint"]
 
 
-def test_oidc_secret_value_never_appears_in_the_synthesized_stack(oidc_stack: Synthesized) -> None:
-    """Only the secret's name is a setting; every use of the value is the data source's reference."""
-    listener = oidc_stack.one("aws_lb_listener", protocol="HTTPS")
-    text = json.dumps(listener)
-    assert text.count("client_secret") == 1
-    assert "secretsmanager_secret_version" in text
+def test_no_secret_value_reaches_terraform(signed_in_stack: Synthesized) -> None:
+    """No resource or data source Terraform keeps in its state holds or reads a client secret."""
+    assert "aws_secretsmanager_secret_version" not in signed_in_stack.doc["data"]
+    assert not signed_in_stack.resources("aws_cognito_user_pool_client")
+    fields = dict(_secret_fields(signed_in_stack.doc))
+    for where, value in fields.items():
+        assert not isinstance(value, str), f"{where} holds a literal: {value!r}"
+        (prefix, _, _) = value["Fn::Join"][1]
+        assert prefix.startswith("{{resolve:secretsmanager:"), where
+    assert len(fields) == (1 if signed_in_stack.settings.page_access == "oidc" else 0)
+    # The stack outputs nothing but the app client id (Terraform stores every output).
+    template, _ = _template(signed_in_stack)
+    assert set(template.get("Outputs", {})) <= {"ClientId"}
 
 
 @pytest.mark.parametrize("mode", ["cognito", "oidc"])

@@ -188,7 +188,7 @@ def signed_in_page(monkeypatch, key_server):
     monkeypatch.setenv("SIGN_IN_SIGNER", SIGNER)
     monkeypatch.setenv("SIGN_IN_REGION", "eu-west-1")
     monkeypatch.setenv("SIGN_IN_KEY_URL", key_server[0])
-    monkeypatch.setenv("SIGN_OUT_URL", "https://objdepth.auth.eu-west-1.amazoncognito.com/logout?client_id=c")
+    monkeypatch.setenv("SIGN_OUT_URL", "https://objdepth.example.com/signout")
     # The APIs are unreachable: the page still renders its sidebar (health errors) without them.
     monkeypatch.setenv("DETECTION_API_URL", "http://127.0.0.1:9/yoloapi")
     monkeypatch.setenv("DEPTH_API_URL", "http://127.0.0.1:9/depthapi")
@@ -204,8 +204,11 @@ def test_the_page_shows_the_verified_user_and_sign_out(signed_in_page, alb_key) 
     page = signed_in_page({IDENTITY_HEADER: make_token(alb_key)})
     assert not page.exception
     assert any("Signed in as **ada@example.com**" in m.value for m in page.sidebar.markdown)
-    (button,) = [b for b in page.get("link_button") if b.proto.label == "Sign out"]
-    assert button.proto.url.startswith("https://objdepth.auth.eu-west-1.amazoncognito.com/logout")
+    # Sign out goes to the load balancer's /signout in this tab (which leaves the page's websocket).
+    (link,) = [m for m in page.sidebar.markdown if "Sign out" in m.value]
+    assert link.value == '<a href="https://objdepth.example.com/signout" target="_self">Sign out</a>'
+    assert link.allow_html
+    assert not page.get("link_button")
     assert page.title[0].value.startswith("What is in this photo")
 
 

@@ -1,0 +1,1 @@
+"""The sign-out Lambda function's code: ``handler.py``, packaged alone by ``constructs/sign_out.py``."""
