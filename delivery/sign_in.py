@@ -1,8 +1,9 @@
 """Sign-in around a deploy: the OIDC client secret must exist before apply; afterwards, how to add users.
 
-The stack reads the OIDC client secret from Secrets Manager by name (``oidc_client_secret_name``); a
-missing secret would fail ``terraform plan`` with a provider error, so deploy checks it first and says
-how to create it without the value landing in the shell history. With Cognito, nobody can sign in until
+The stack names the OIDC client secret in Secrets Manager (``oidc_client_secret_name``): Terraform reads
+its version list and CloudFormation its value. A missing secret would fail ``terraform plan`` with a
+provider error, so deploy checks it first and says how to create it without the value landing in the
+shell history. With Cognito, nobody can sign in until
 the operator adds a user: deploy prints the command.
 """
 
