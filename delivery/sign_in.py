@@ -3,8 +3,8 @@
 The stack names the OIDC client secret in Secrets Manager (``oidc_client_secret_name``): Terraform reads
 its version list and CloudFormation its value. A missing secret would fail ``terraform plan`` with a
 provider error, so deploy checks it first and says how to create it without the value landing in the
-shell history. With Cognito, nobody can sign in until
-the operator adds a user: deploy prints the command.
+shell history. With Cognito, nobody can sign in until the operator adds a user: deploy prints the
+command.
 """
 
 from __future__ import annotations
