@@ -285,9 +285,26 @@ def machine() -> dict:
     return info
 
 
+def write_report(results: dict) -> Path:
+    """``bench/results/gpu-<gpu name>.json`` and ``.md`` as measured so far; the Markdown's path."""
+    import json
+
+    from bench.cuda_report import render_markdown
+
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / f"gpu-{slug(results['machine']['gpu'])}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
+    stem.with_suffix(".md").write_text(render_markdown(results))
+    return stem.with_suffix(".md")
+
+
 def run_suites(quick: bool) -> dict:
-    """Every model on every backend it can run here; a failing suite is recorded, not fatal."""
+    """Every model on every backend it can run here; a failing suite is recorded, not fatal.
+
+    The report is rewritten after every suite: a run stopped by a time limit keeps what it measured.
+    """
     factor = 0.5 if quick else 1.0
+    started = time.perf_counter()
     results: dict = {"machine": machine(), "quick": quick, "suites": [], "skipped": {}, "failed": {}}
     onnx_problem = onnx_cuda_missing()
     for kind, make in (("detection", detection_suite), ("depth", depth_suite)):
@@ -309,6 +326,8 @@ def run_suites(quick: bool) -> dict:
             except Exception as exc:  # one suite failing must not lose the others' measurements
                 print(f"[cuda] {name} failed: {exc}", flush=True)
                 results["failed"][name] = f"{type(exc).__name__}: {str(exc)[:800]}"
+            results["machine"]["minutes"] = round((time.perf_counter() - started) / 60, 1)
+            write_report(results)
     return results
 
 
@@ -318,17 +337,6 @@ def main(quick: bool = False) -> int:
     if problem:
         print(f"bench --suite cuda: {problem}", file=sys.stderr)
         return 2
-    import json
-
-    from bench.cuda_report import render_markdown
-
-    RESULTS.mkdir(exist_ok=True)
-    started = time.perf_counter()
     results = run_suites(quick)
-    results["machine"]["minutes"] = round((time.perf_counter() - started) / 60, 1)
-    stem = RESULTS / f"gpu-{slug(results['machine']['gpu'])}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
-    report = render_markdown(results)
-    stem.with_suffix(".md").write_text(report)
-    print(report)
+    print(write_report(results).read_text())
     return 0 if not results["failed"] else 1

@@ -8,6 +8,7 @@ on a session configured for the CPU and logs why; an explicit ``DEVICE=cuda[:N]`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from apis.core.errors import ModelLoadError
 from apis.runtimes.device import Placement, cpu_threads, cuda_index
 from apis.runtimes.onnx_manifest import Manifest, load_checked
 
+log = logging.getLogger("apis.runtimes")
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 CUDA_HELP = (
-    "check the NVIDIA driver (nvidia-smi), the CUDA 12 and cuDNN 9 libraries onnxruntime-gpu loads "
-    "(pip install 'onnxruntime-gpu[cuda,cudnn]'), and CUDA_VISIBLE_DEVICES"
+    "check the NVIDIA driver (nvidia-smi), the CUDA and cuDNN libraries this onnxruntime-gpu was built "
+    "for (pip install 'onnxruntime-gpu[cuda,cudnn]' brings them as wheels), and CUDA_VISIBLE_DEVICES"
 )
 
 
@@ -47,6 +49,21 @@ def _new_session(path: Path, device: str, threads: int):
         raise ModelLoadError(f"{path} is not a loadable ONNX model ({type(exc).__name__}: {exc})") from exc
 
 
+def _preload_cuda_libraries(ort) -> None:
+    """Load CUDA and cuDNN from the NVIDIA wheels (or torch's) before the CUDA provider needs them.
+
+    onnxruntime-gpu finds them on the library path only; ``preload_dlls`` (onnxruntime 1.21+) also
+    finds the pip-installed ``nvidia-*`` wheels. Best effort: what it cannot load, the provider
+    reports by not starting, which :func:`open_session` handles.
+    """
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        try:
+            preload()
+        except Exception as exc:  # missing wheels are reported later, by the provider not starting
+            log.debug("onnxruntime.preload_dlls: %s", exc)
+
+
 def open_session(path: Path, *, device: str = "auto", threads: int = 0) -> tuple[Any, Placement]:
     """An ``onnxruntime.InferenceSession`` for ``path`` and where it runs (device, provider, why).
 
@@ -69,6 +86,7 @@ def open_session(path: Path, *, device: str = "auto", threads: int = 0) -> tuple
 
     wanted = f"cuda:{index or 0}"
     failure = ""
+    _preload_cuda_libraries(ort)
     try:
         session = _new_session(path, wanted, threads)
         if session.get_providers()[0] == CUDA:
