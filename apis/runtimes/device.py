@@ -31,8 +31,7 @@ def cuda_index(device: str) -> int | None:
 def wants_half(half: str, device: str) -> bool:
     """Whether to run in fp16: ``HALF=auto`` on a CUDA device only, ``true`` (CUDA only), ``false`` never.
 
-    fp16 on the CPU is slower than fp32 in torch and unsupported by most CPU kernels, so ``HALF=true``
-    with a CPU device fails the load instead of being ignored.
+    HALF is a GPU setting: ``HALF=true`` with a CPU device fails the load instead of being ignored.
     """
     on_cuda = device.startswith("cuda")
     if half == "false":
