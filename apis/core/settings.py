@@ -77,6 +77,11 @@ class CoreSettings(BaseSettings):
         default="objdepth", description="CloudWatch namespace of the EMF metrics."
     )
 
+    @field_validator("half", mode="before")
+    @classmethod
+    def _lower_half(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("device")
     @classmethod
     def _check_device(cls, value: str) -> str:

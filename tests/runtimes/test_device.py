@@ -60,6 +60,7 @@ def test_a_cuda_device_torch_cannot_use_fails_the_load(gpus, requested, count, m
 def test_device_is_checked_and_normalised_when_the_settings_are_read():
     assert CoreSettings(device=" CUDA:1 ").device == "cuda:1"
     assert CoreSettings().device == "auto" and CoreSettings().half == "auto"
+    assert CoreSettings(half="True").half == "true"
     with pytest.raises(ValidationError, match="DEVICE must be auto, cpu, cuda or cuda:N"):
         CoreSettings(device="gpu0")
     with pytest.raises(ValidationError):
