@@ -24,7 +24,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import statistics
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import requests
 
 from bench.cuda_parity import depth_parity, detection_parity
@@ -131,7 +131,7 @@ def load_model(suite: Suite, device: str, half: str) -> tuple[object, Callable[[
 
 
 def _percentile_ms(samples: list[float], q: float) -> float | None:
-    return round(statistics.quantiles(samples, n=100)[q - 1] * 1000, 2) if len(samples) > 1 else None
+    return round(float(np.percentile(np.asarray(samples) * 1000, q)), 2) if samples else None
 
 
 def run_threads(predict: Callable[[object], object], clients: int, window_s: float) -> dict:
