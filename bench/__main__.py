@@ -153,9 +153,18 @@ def machine() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="default: all")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=[*sorted(SUITES), "cuda"],
+        help="default: all but cuda (bench/cuda.py: both models on a CUDA GPU, run alone)",
+    )
     parser.add_argument("--quick", action="store_true", help="short windows, one repeat (about 3 minutes)")
     args = parser.parse_args()
+    if args.suite and "cuda" in args.suite:
+        from bench.cuda import main as cuda_main
+
+        raise SystemExit(cuda_main(quick=args.quick))
     RESULTS.mkdir(exist_ok=True)
     plan = Plan.make(args.quick)
     started = time.perf_counter()

@@ -63,6 +63,23 @@ class HealthResponse(BaseModel):
     error: str | None = Field(default=None, description="Why loading failed (status failed).")
 
 
+DEVICE_DOC = "Where the model runs: cpu, cuda:0 ... (null until loaded)."
+PROVIDER_DOC = (
+    "What runs it: torch, or the ONNX Runtime execution provider (CUDAExecutionProvider, "
+    "CPUExecutionProvider) that actually started."
+)
+PRECISION_DOC = "fp32, or fp16 (torch on CUDA with HALF=auto or true)."
+
+
+def runs_on(placement: Any) -> dict[str, str | None]:
+    """``device``, ``provider`` and ``precision`` of a backend's placement (all None before loading)."""
+    return {
+        "device": getattr(placement, "device", None),
+        "provider": getattr(placement, "provider", None),
+        "precision": getattr(placement, "precision", None),
+    }
+
+
 class ModelInfoResponse(BaseModel):
     """``GET /model-info``: the loaded model and its defaults (fields vary by service)."""
 
@@ -72,6 +89,8 @@ class ModelInfoResponse(BaseModel):
     service: str
     backend: str
     device: str | None
+    provider: str | None = Field(default=None, description=PROVIDER_DOC)
+    precision: str | None = Field(default=None, description=PRECISION_DOC)
 
 
 class ImageInfo(BaseModel):

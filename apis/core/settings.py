@@ -5,8 +5,14 @@ Model-specific settings live next to each model (``DETECTION_*``, ``DEPTH_*``).
 
 from __future__ import annotations
 
+import re
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: What DEVICE accepts; the runtimes (apis/runtimes/device.py) decide what it means.
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
 class CoreSettings(BaseSettings):
@@ -19,14 +25,28 @@ class CoreSettings(BaseSettings):
         description="Prefix the load balancer routes to this service (e.g. /yoloapi); routes are "
         "served both at the root and under it. Default: the service's entry in delivery/routes.py.",
     )
-    device: str = Field(default="auto", description="auto (CUDA if present, else CPU), cpu, cuda, cuda:0 ...")
+    device: str = Field(
+        default="auto",
+        description="auto (CUDA if the runtime can use it, else CPU), cpu, cuda, cuda:N; an explicit CUDA "
+        "device that cannot be used fails the start.",
+    )
+    half: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="fp16 inference of the torch backend: auto = on CUDA only, true = always (CUDA only), "
+        "false = never.",
+    )
     max_upload_mb: float = Field(default=16.0, gt=0, description="Largest accepted image upload, in MB.")
     max_pixels: int = Field(
         default=40_000_000, gt=0, description="Largest accepted image, in pixels (decompression-bomb guard)."
     )
     cors_origins: str = Field(default="*", description="Comma-separated origins allowed by CORS, or *.")
     log_level: str = Field(default="INFO", description="Python logging level.")
-    torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads; 0 = one per core.")
+    torch_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Intra-op CPU threads of the model (torch and ONNX Runtime); 0 = one per core on "
+        "the CPU, none pinned on CUDA.",
+    )
     max_queue_wait_s: float | None = Field(
         default=None,
         gt=0,
@@ -56,6 +76,19 @@ class CoreSettings(BaseSettings):
     metrics_emf_namespace: str = Field(
         default="objdepth", description="CloudWatch namespace of the EMF metrics."
     )
+
+    @field_validator("half", mode="before")
+    @classmethod
+    def _lower_half(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not DEVICE_PATTERN.match(value):
+            raise ValueError("DEVICE must be auto, cpu, cuda or cuda:N (e.g. cuda:1)")
+        return value
 
     @field_validator("path_prefix")
     @classmethod

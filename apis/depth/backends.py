@@ -19,6 +19,7 @@ from PIL import Image
 
 from apis.depth.settings import DepthSettings
 from apis.runtimes.backend_config import config_from
+from apis.runtimes.device import Placement
 
 
 class DepthSemantics(StrEnum):
@@ -47,6 +48,7 @@ class DepthBackend(Protocol):
 
     backend: str
     device: str | None
+    placement: Placement | None  # device, provider, precision and why, once loaded
     model_path: Path | None
     semantics: DepthSemantics
     max_depth: float | None
@@ -73,7 +75,8 @@ class TorchDepthConfig:
     input_size: int
     max_tokens: int
     device: str = "auto"
-    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core
+    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core (none pinned on CUDA)
+    half: str = "auto"  # HALF: fp16 on CUDA only (auto), always (true, CUDA only) or never (false)
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,12 @@ class OnnxDepthConfig:
 
 
 def create_estimator(
-    settings: DepthSettings, *, device: str = "auto", torch_threads: int = 0
+    settings: DepthSettings, *, device: str = "auto", torch_threads: int = 0, half: str = "auto"
 ) -> DepthBackend:
     """The estimator for the configured backend: torch through transformers, or onnx through ONNX Runtime.
 
     ``torch_threads`` (TORCH_THREADS) sizes the onnx backend's intra-op pool too: one knob for both.
+    ``half`` (HALF) is the torch backend's; an ONNX export runs in the precision it was exported in.
     """
     if settings.backend == "onnx":
         from apis.depth.onnx_model import OnnxDepthEstimator
@@ -104,4 +108,5 @@ def create_estimator(
         )
     from apis.depth.model import DepthEstimator
 
-    return DepthEstimator(config_from(TorchDepthConfig, settings, device=device, torch_threads=torch_threads))
+    config = config_from(TorchDepthConfig, settings, device=device, torch_threads=torch_threads, half=half)
+    return DepthEstimator(config)

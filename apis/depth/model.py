@@ -12,7 +12,8 @@ from apis.core.errors import ModelLoadError
 from apis.depth.backends import DepthPrediction, DepthSemantics, TorchDepthConfig
 from apis.depth.geometry import plan_depth_input
 from apis.depth.weights import resolve_model
-from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
+from apis.runtimes.device import Placement
+from apis.runtimes.torch_device import apply_torch_threads, place_torch
 
 
 class DepthEstimator:
@@ -23,11 +24,13 @@ class DepthEstimator:
     def __init__(self, config: TorchDepthConfig) -> None:
         self.config = config
         self.device: str | None = None
+        self.placement: Placement | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
         self.max_depth: float | None = None
         self._model = None
         self._processor = None
+        self._dtype = None  # torch.float16 or float32, chosen at load
 
     def load(self) -> None:
         """Resolve the model folder, load model and image processor, warm up with one inference."""
@@ -35,13 +38,15 @@ class DepthEstimator:
         path = resolve_model(
             c.model, cache_dir=c.cache_dir, revision=c.revision, allow_download=c.allow_download
         )
-        import torch  # noqa: F401  (fail here, not inside transformers, when torch is missing)
+        import torch  # fail here, not inside transformers, when torch is missing
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        self.device = resolve_torch_device(c.device)
-        apply_torch_threads(c.torch_threads)
+        self.placement = place_torch(c.device, c.half)
+        self.device = self.placement.device
+        self._dtype = torch.float16 if self.placement.precision == "fp16" else torch.float32
+        apply_torch_threads(c.torch_threads, self.device)
         try:
             model = AutoModelForDepthEstimation.from_pretrained(path)
             processor = AutoImageProcessor.from_pretrained(path)
@@ -49,13 +54,14 @@ class DepthEstimator:
             raise ModelLoadError(
                 f"{path} is not a loadable depth model ({type(exc).__name__}: {exc})"
             ) from exc
-        self._model = model.to(self.device).eval()
+        self._model = model.to(self.device, dtype=self._dtype).eval()
         self._processor = processor
         self.model_path = path
         kind = getattr(model.config, "depth_estimation_type", "relative")
         self.semantics = DepthSemantics.METRIC_METERS if kind == "metric" else DepthSemantics.RELATIVE_INVERSE
         self.max_depth = float(model.config.max_depth) if kind == "metric" else None
         self.predict(Image.new("RGB", (c.input_size, c.input_size), (114, 114, 114)))
+        self.placement.log("depth", path.name)
 
     @property
     def parameter_count(self) -> int:
@@ -78,10 +84,10 @@ class DepthEstimator:
             keep_aspect_ratio=False,
             return_tensors="pt",
         )
-        pixel_values = inputs["pixel_values"].to(self.device)
+        pixel_values = inputs["pixel_values"].to(self.device, dtype=self._dtype)
         prepared = time.perf_counter()
         with torch.inference_mode():
-            predicted = self._model(pixel_values=pixel_values).predicted_depth
+            predicted = self._model(pixel_values=pixel_values).predicted_depth.float()  # fp16 -> fp32
             resized = torch.nn.functional.interpolate(
                 predicted.unsqueeze(1),
                 size=(padded.height, padded.width),

@@ -26,6 +26,7 @@ from PIL import Image
 
 from apis.depth.backends import DepthPrediction, DepthSemantics, OnnxDepthConfig
 from apis.depth.geometry import plan_depth_input
+from apis.runtimes.device import Placement
 from apis.runtimes.onnx_session import OnnxModel, open_model
 
 
@@ -37,6 +38,7 @@ class OnnxDepthEstimator:
     def __init__(self, config: OnnxDepthConfig) -> None:
         self.config = config
         self.device: str | None = None
+        self.placement: Placement | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
         self.max_depth: float | None = None
@@ -60,6 +62,7 @@ class OnnxDepthEstimator:
             threads=c.threads,
         )
         self.device = self.onnx.device
+        self.placement = self.onnx.placement
         depth = self.onnx.manifest.depth
         self.semantics = DepthSemantics(depth["semantics"])
         self.max_depth = depth.get("max_depth") if self.semantics is DepthSemantics.METRIC_METERS else None

@@ -21,7 +21,16 @@ from pydantic import (
 )
 
 from apis.core.errors import invalid_parameter
-from apis.core.schemas import MAX_OBJECTS_PER_IMAGE, FormBool, FormFields, ImageInfo, parse_json_text
+from apis.core.schemas import (
+    DEVICE_DOC,
+    MAX_OBJECTS_PER_IMAGE,
+    PRECISION_DOC,
+    PROVIDER_DOC,
+    FormBool,
+    FormFields,
+    ImageInfo,
+    parse_json_text,
+)
 from apis.depth import objects
 
 
@@ -217,7 +226,9 @@ class DepthForm(FormFields):
 
 class DepthModelInfo(BaseModel):
     model: str
-    device: str | None
+    device: str | None = Field(description=DEVICE_DOC)
+    provider: str | None = Field(description=PROVIDER_DOC)
+    precision: str | None = Field(description=PRECISION_DOC)
     input_size: int
     backend: str
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from apis.core.hooks import ModelService, StageTimer
 from apis.core.images import DecodedImage, encode_data_url
-from apis.core.schemas import image_info
+from apis.core.schemas import image_info, runs_on
 from apis.core.settings import CoreSettings
 from apis.depth import objects, render
 from apis.depth.backends import DepthPrediction, create_estimator
@@ -45,7 +45,9 @@ class DepthService(ModelService[DepthForm, DepthInputs, DepthPrediction]):
         self.settings = settings or DepthSettings()
         core = core or CoreSettings()
         render.check_colormap(self.settings.colormap)  # a bad default fails at start, not per request
-        self.estimator = create_estimator(self.settings, device=core.device, torch_threads=core.torch_threads)
+        self.estimator = create_estimator(
+            self.settings, device=core.device, torch_threads=core.torch_threads, half=core.half
+        )
         model_key = (self.settings.model, self.settings.backend, self.settings.input_size)
         self.depth_cache = DepthMapCache.from_settings(DepthCacheSettings(), model_key)
 
@@ -69,7 +71,7 @@ class DepthService(ModelService[DepthForm, DepthInputs, DepthPrediction]):
         """The short ``model_info`` block of every response."""
         return {
             "model": self.settings.model,
-            "device": self.estimator.device,
+            **runs_on(self.estimator.placement),
             "input_size": self.settings.input_size,
             "backend": self.estimator.backend,
         }

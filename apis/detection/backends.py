@@ -18,6 +18,7 @@ from PIL import Image
 
 from apis.detection.settings import DetectionSettings
 from apis.runtimes.backend_config import config_from
+from apis.runtimes.device import Placement
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Detector(Protocol):
 
     backend: str
     device: str | None
+    placement: Placement | None  # device, provider, precision and why, once loaded
     weights_path: str | None
     names: dict[int, str]
 
@@ -104,7 +106,8 @@ class TorchDetectorConfig:
     allow_download: bool
     defaults: DetectParams
     device: str = "auto"
-    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core
+    torch_threads: int = 0  # torch's intra-op threads; 0 = one per available core (none pinned on CUDA)
+    half: str = "auto"  # HALF: fp16 on CUDA only (auto), always (true, CUDA only) or never (false)
 
 
 @dataclass(frozen=True)
@@ -132,10 +135,13 @@ def class_ids(names: dict[int, str], wanted: list[str | int]) -> list[int]:
     return ids
 
 
-def create_detector(settings: DetectionSettings, *, device: str = "auto", torch_threads: int = 0) -> Detector:
+def create_detector(
+    settings: DetectionSettings, *, device: str = "auto", torch_threads: int = 0, half: str = "auto"
+) -> Detector:
     """The detector for the configured backend: torch through ultralytics, or onnx through ONNX Runtime.
 
     ``torch_threads`` (TORCH_THREADS) sizes the onnx backend's intra-op pool too: one knob for both.
+    ``half`` (HALF) is the torch backend's; an ONNX export runs in the precision it was exported in.
     """
     defaults = default_params(settings)
     if settings.backend == "onnx":
@@ -147,7 +153,6 @@ def create_detector(settings: DetectionSettings, *, device: str = "auto", torch_
         return OnnxYoloDetector(config)
     from apis.detection.model import YoloDetector
 
-    config = config_from(
-        TorchDetectorConfig, settings, defaults=defaults, device=device, torch_threads=torch_threads
-    )
+    given = {"defaults": defaults, "device": device, "torch_threads": torch_threads, "half": half}
+    config = config_from(TorchDetectorConfig, settings, **given)
     return YoloDetector(config)

@@ -11,7 +11,8 @@ from PIL import Image
 
 from apis.detection.backends import Detection, DetectParams, Prediction, TorchDetectorConfig, class_ids
 from apis.detection.weights import prepare_ultralytics_environment, resolve_weights
-from apis.runtimes.torch_device import apply_torch_threads, resolve_torch_device
+from apis.runtimes.device import Placement
+from apis.runtimes.torch_device import apply_torch_threads, place_torch
 
 
 @dataclass
@@ -34,6 +35,7 @@ class YoloDetector:
     def __init__(self, config: TorchDetectorConfig) -> None:
         self.config = config
         self.device: str | None = None
+        self.placement: Placement | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
         self._model = None
@@ -45,14 +47,16 @@ class YoloDetector:
         path = resolve_weights(c.weights, c.weights_dir, allow_download=c.allow_download)
         from ultralytics import YOLO
 
-        self.device = resolve_torch_device(c.device)
+        self.placement = place_torch(c.device, c.half)
+        self.device = self.placement.device
         self._model = YOLO(str(path), task="detect")
         self.weights_path = str(path)
         self.names = {int(k): str(v) for k, v in self._model.names.items()}
         side = c.defaults.imgsz
         self.predict(Image.new("RGB", (side, side), (114, 114, 114)), c.defaults)
         # ultralytics lowers torch's thread count when its predictor starts; restore it afterwards.
-        apply_torch_threads(c.torch_threads)
+        apply_torch_threads(c.torch_threads, self.device)
+        self.placement.log("detection", path.name)
 
     def default_params(self) -> DetectParams:
         return self.config.defaults
@@ -70,6 +74,7 @@ class YoloDetector:
             max_det=params.max_det,
             classes=params.classes,
             device=self.device,
+            half=self.placement.precision == "fp16",
             verbose=False,
         )[0]
         total_ms = (time.perf_counter() - started) * 1000

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from apis.detection.backends import Detection, DetectParams, OnnxDetectorConfig, Prediction, class_ids
+from apis.runtimes.device import Placement
 from apis.runtimes.onnx_session import OnnxModel, open_model
 
 PAD_VALUE = 114  # ultralytics' letterbox grey
@@ -162,6 +163,7 @@ class OnnxYoloDetector:
     def __init__(self, config: OnnxDetectorConfig) -> None:
         self.config = config
         self.device: str | None = None
+        self.placement: Placement | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
         self.stride = 32
@@ -179,6 +181,7 @@ class OnnxYoloDetector:
             threads=c.threads,
         )
         self.device = self.onnx.device
+        self.placement = self.onnx.placement
         self.stride = int(self.onnx.manifest.input.get("stride", 32))
         self.names = self.onnx.manifest.names
         self.weights_path = str(c.onnx_path)

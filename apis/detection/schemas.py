@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from apis.core.schemas import FormBool, FormFields, ImageInfo
+from apis.core.schemas import DEVICE_DOC, PRECISION_DOC, PROVIDER_DOC, FormBool, FormFields, ImageInfo
 
 
 class DetectForm(FormFields):
@@ -86,7 +86,9 @@ class ModelSummary(BaseModel):
     weights: str
     task: Literal["detect"] = "detect"
     backend: str
-    device: str | None
+    device: str | None = Field(description=DEVICE_DOC)
+    provider: str | None = Field(description=PROVIDER_DOC)
+    precision: str | None = Field(description=PRECISION_DOC)
 
 
 class DetectResponse(BaseModel):

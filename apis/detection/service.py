@@ -7,7 +7,7 @@ from typing import Any
 
 from apis.core.hooks import ModelService, StageTimer
 from apis.core.images import DecodedImage, encode_data_url
-from apis.core.schemas import image_info
+from apis.core.schemas import image_info, runs_on
 from apis.core.settings import CoreSettings
 from apis.detection.backends import DetectParams, Prediction, create_detector
 from apis.detection.schemas import DetectForm, DetectResponse, parse_class_list
@@ -43,7 +43,9 @@ class DetectionService(ModelService[DetectForm, DetectInputs, Prediction]):
     def __init__(self, settings: DetectionSettings | None = None, core: CoreSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
         core = core or CoreSettings()
-        self.detector = create_detector(self.settings, device=core.device, torch_threads=core.torch_threads)
+        self.detector = create_detector(
+            self.settings, device=core.device, torch_threads=core.torch_threads, half=core.half
+        )
 
     def setup(self) -> None:
         self.detector.load()
@@ -55,7 +57,7 @@ class DetectionService(ModelService[DetectForm, DetectInputs, Prediction]):
             "backend": self.detector.backend,
             "weights": s.weights,
             "weights_path": self.detector.weights_path,
-            "device": self.detector.device,
+            **runs_on(self.detector.placement),
             "classes": {str(k): v for k, v in self.detector.names.items()},
             "defaults": {"conf": s.conf, "iou": s.iou, "imgsz": s.imgsz, "max_det": s.max_det},
         }
@@ -78,7 +80,7 @@ class DetectionService(ModelService[DetectForm, DetectInputs, Prediction]):
             "weights": self.settings.weights,
             "task": "detect",
             "backend": self.detector.backend,
-            "device": self.detector.device,
+            **runs_on(self.detector.placement),
         }
 
     def read_params(self, form: DetectForm) -> DetectParams:

@@ -39,6 +39,8 @@ def test_contract_on_real_photos(client, photo_bytes, name, tiny_depth_model):
     assert body["model_info"] == {
         "model": str(tiny_depth_model),
         "device": "cpu",
+        "provider": "torch",
+        "precision": "fp32",
         "input_size": TEST_INPUT_SIZE,
         "backend": "torch",
     }
