@@ -10,6 +10,8 @@ import ipaddress
 import itertools
 from typing import TYPE_CHECKING
 
+from cdktf_app.gpu import check_gpu
+
 if TYPE_CHECKING:
     from cdktf_app.config import Settings
 
@@ -55,6 +57,7 @@ def check_consistent(settings: Settings) -> None:
     if settings.profile == "production":
         check_production(settings)
     check_sign_in(settings)
+    check_gpu(settings)
     for name, service in settings.services.items():
         floor = MIN_CONTAINER_MEMORY_MIB[name]
         if service.container_memory < floor:
