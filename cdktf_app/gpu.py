@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Share of an instance's memory given to its GPU tasks; the rest is the OS's, the ECS agent's, Docker's
 # and the NVIDIA driver's (ECS registers less than the instance's nominal memory).
 TASK_MEMORY_SHARE = 0.85
-# ECS's upper bound of task-level CPU units that the settings models use.
+# The upper bound of task CPU units that the services' task_cpu setting has too.
 MAX_TASK_CPU = 10240
 
 
@@ -160,5 +160,3 @@ def check_gpu(settings: Settings) -> None:
             f"(each task takes a whole GPU: the min_count of {' and '.join(apis)}, plus one new task "
             "per API while it rolls out); raise gpu_asg_max_size"
         )
-    if settings.profile == "production" and settings.gpu_asg_min_size < 2:
-        raise ValueError("profile production: gpu_asg_min_size keeps at least two GPU instances in two zones")

@@ -103,6 +103,8 @@ def check_production(settings: Settings) -> None:
     for name, service in settings.services.items():
         if service.min_count < 2:
             problems.append(f"services.{name}.min_count: production runs at least two tasks per service")
+    if settings.gpu and settings.gpu_asg_min_size < 2:
+        problems.append("gpu_asg_min_size: production keeps at least two GPU instances in two zones")
     if settings.instance_type.startswith("t"):
         problems.append(f"instance_type: {settings.instance_type} is burstable; production needs steady CPU")
     if not settings.enable_waf:
