@@ -86,26 +86,10 @@ class Cluster(Construct):
         )
         self.security_group = self._security_group(settings, network, alb_security_group_id)
         self._instance_profile(settings)
-        template = self._launch_template(
-            settings,
-            network,
-            ami_parameter=settings.ami_ssm_parameter,
-            instance_type=settings.instance_type,
-            volume_size=settings.root_volume_size,
+        self.auto_scaling_group, self.capacity_provider = self._capacity(settings, network)
+        self.gpu_auto_scaling_group, self.gpu_capacity_provider = (
+            self._capacity(settings, network, gpu=True) if settings.gpu else (None, None)
         )
-        self.auto_scaling_group = self._auto_scaling_group(
-            settings,
-            network,
-            template,
-            sizes=(settings.asg_min_size, settings.asg_max_size, settings.asg_desired_capacity),
-        )
-        self.capacity_provider = self._capacity_provider(
-            "capacity-provider", f"{name}-ec2", self.auto_scaling_group, settings.capacity_target_percent
-        )
-        self.gpu_auto_scaling_group = None
-        self.gpu_capacity_provider = None
-        if settings.gpu:
-            self._gpu_capacity(settings, network)
         providers = [self.capacity_provider, *([self.gpu_capacity_provider] if settings.gpu else [])]
         self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
             self,
@@ -119,29 +103,36 @@ class Cluster(Construct):
             ],
         )
 
-    def _gpu_capacity(self, settings: Settings, network: Network) -> None:
-        """The APIs' GPU instances: GPU-optimized AMI, GPU instance type, a capacity provider of their own."""
+    def _capacity(
+        self, settings: Settings, network: Network, *, gpu: bool = False
+    ) -> tuple[autoscaling_group.AutoscalingGroup, ecs_capacity_provider.EcsCapacityProvider]:
+        """Launch template, auto scaling group and capacity provider of the instances; with ``gpu``, of
+        the APIs' GPU instances (GPU-optimized AMI, GPU instance type, a capacity provider of their own)."""
+        if gpu:
+            ami, instance_type, volume = (
+                settings.gpu_ami_ssm_parameter,
+                settings.gpu_instance_type,
+                settings.gpu_root_volume_size,
+            )
+            sizes = (settings.gpu_asg_min_size, settings.gpu_asg_max_size, settings.gpu_asg_min_size)
+        else:
+            ami, instance_type, volume = (
+                settings.ami_ssm_parameter,
+                settings.instance_type,
+                settings.root_volume_size,
+            )
+            sizes = (settings.asg_min_size, settings.asg_max_size, settings.asg_desired_capacity)
         template = self._launch_template(
-            settings,
-            network,
-            ami_parameter=settings.gpu_ami_ssm_parameter,
-            instance_type=settings.gpu_instance_type,
-            volume_size=settings.gpu_root_volume_size,
-            gpu=True,
+            settings, network, ami_parameter=ami, instance_type=instance_type, volume_size=volume, gpu=gpu
         )
-        self.gpu_auto_scaling_group = self._auto_scaling_group(
-            settings,
-            network,
-            template,
-            sizes=(settings.gpu_asg_min_size, settings.gpu_asg_max_size, settings.gpu_asg_min_size),
-            gpu=True,
-        )
-        self.gpu_capacity_provider = self._capacity_provider(
-            "gpu-capacity-provider",
-            f"{settings.cluster_name}-gpu",
-            self.gpu_auto_scaling_group,
+        group = self._auto_scaling_group(settings, network, template, sizes=sizes, gpu=gpu)
+        provider = self._capacity_provider(
+            "gpu-capacity-provider" if gpu else "capacity-provider",
+            f"{settings.cluster_name}-{'gpu' if gpu else 'ec2'}",
+            group,
             settings.capacity_target_percent,
         )
+        return group, provider
 
     def _auto_scaling_group(
         self,
