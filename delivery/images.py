@@ -1,8 +1,8 @@
 """The three service images: which Dockerfile and ECR repository each has, how they are named and built.
 
-The two APIs also come as a GPU variant (``VARIANT=gpu``: ONNX Runtime with CUDA), pushed to the same
-ECR repository under the same tag plus :data:`VARIANT_TAG_SUFFIX` (``<sha>-gpu``): no second repository,
-execution role or lifecycle policy, and one recorded tag names both variants.
+The two APIs also come as a GPU variant (build argument ``DEVICE=cuda``: ONNX Runtime with CUDA), in
+the same ECR repository under the same tag plus :data:`VARIANT_TAG_SUFFIX` (``<sha>-gpu``): no second
+repository, execution role or lifecycle policy, and one recorded tag names both variants.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CPU_VARIANT, GPU_VARIANT = "cpu", "gpu"
 #: Variant -> what it adds to every tag of the image.
 VARIANT_TAG_SUFFIX = {CPU_VARIANT: "", GPU_VARIANT: "-gpu"}
+#: Variant -> the Dockerfile's ``DEVICE`` build argument (the CPU images leave it at its default).
+VARIANT_DEVICE = {GPU_VARIANT: "cuda"}
 #: The services whose image has a GPU variant (the web page has none).
 GPU_SERVICES = tuple(route.name for route in SERVICES if not route.is_default_route)
 
@@ -54,7 +56,8 @@ class ImageSpec:
     @property
     def build_args(self) -> dict[str, str]:
         """The build arguments that make ``dockerfile`` this service's image (and variant)."""
-        return {"SERVICE": self.service} | ({"VARIANT": self.variant} if self.variant != CPU_VARIANT else {})
+        device = VARIANT_DEVICE.get(self.variant)
+        return {"SERVICE": self.service} | ({"DEVICE": device} if device else {})
 
     def tag(self, tag: str) -> str:
         """``tag`` as this image carries it (with its variant's suffix)."""

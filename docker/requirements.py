@@ -5,15 +5,15 @@ dependency layer is cached until pyproject.toml changes (the code is copied in l
 
     python requirements.py pyproject.toml detection --without torch > requirements.txt
     python requirements.py pyproject.toml onnx --serving depth > requirements.txt
-    python requirements.py pyproject.toml onnx --serving depth --variant gpu > requirements.txt
+    python requirements.py pyproject.toml onnx --serving depth --device cuda > requirements.txt
 
 Self references such as ``objdepth[api,torch]`` are expanded; ``--without`` drops whole groups
 (torch is installed first from PyTorch's own wheel index); ``--pick GROUP:NAME`` adds the one
 requirement NAME of another group, with its pin (the ONNX images need matplotlib from ``depth``,
 not the rest of it); ``--serving SERVICE`` adds the picks that API's ONNX image needs
 (:data:`SERVING_PICKS`) and fails for an unknown service, so a wrong ``SERVICE`` build argument stops
-the build at once; ``--variant gpu`` swaps ``onnxruntime`` for the ``onnx-gpu`` group (ONNX Runtime's
-CUDA build and NVIDIA's runtime wheels, :data:`VARIANT_SWAPS`). Standard library only.
+the build at once; ``--device cuda`` swaps ``onnxruntime`` for the ``onnx-gpu`` group (ONNX Runtime's
+CUDA build and NVIDIA's runtime wheels, :data:`DEVICE_SWAPS`). Standard library only.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ SELF_REFERENCE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*\[(?P<extras>[^\]]
 PROJECT_NAME = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
 #: What each API's ONNX image installs besides the ``onnx`` group: depth draws its pictures.
 SERVING_PICKS: dict[str, tuple[str, ...]] = {"detection": (), "depth": ("depth:matplotlib",)}
-#: Image variant -> (the requirement it drops, the group it adds instead); ``cpu`` changes nothing.
-VARIANT_SWAPS: dict[str, tuple[str, str] | None] = {"cpu": None, "gpu": ("onnxruntime", "onnx-gpu")}
+#: The image's device -> (the requirement it drops, the group it adds instead); ``cpu`` changes nothing.
+DEVICE_SWAPS: dict[str, tuple[str, str] | None] = {"cpu": None, "cuda": ("onnxruntime", "onnx-gpu")}
 
 
 def requirements(pyproject: dict, group: str, without: frozenset[str] = frozenset()) -> list[str]:
@@ -67,9 +67,9 @@ def pick(pyproject: dict, spec: str) -> str:
     raise SystemExit(f"no requirement {wanted!r} in optional dependency group {group!r} of pyproject.toml")
 
 
-def swap_variant(pyproject: dict, chosen: list[str], variant: str) -> list[str]:
-    """``chosen`` for image ``variant``: the swapped requirement dropped, its replacement group added."""
-    swap = VARIANT_SWAPS[variant]
+def for_device(pyproject: dict, chosen: list[str], device: str) -> list[str]:
+    """``chosen`` for an image serving on ``device``: the swapped requirement dropped, its group added."""
+    swap = DEVICE_SWAPS[device]
     if swap is None:
         return chosen
     dropped, group = swap
@@ -85,21 +85,23 @@ def main() -> None:
     parser.add_argument("--without", action="append", default=[])
     parser.add_argument("--pick", action="append", default=[], metavar="GROUP:NAME")
     parser.add_argument("--serving", metavar="SERVICE", help="add the picks of SERVICE's ONNX image")
-    parser.add_argument("--variant", default="cpu", help="image variant (build argument VARIANT): cpu or gpu")
+    parser.add_argument(
+        "--device", default="cpu", help="the image's device (build argument DEVICE): cpu or cuda"
+    )
     args = parser.parse_args()
     if args.serving is not None and args.serving not in SERVING_PICKS:
         parser.error(
             f"unknown service {args.serving!r} (build argument SERVICE): one of {', '.join(SERVING_PICKS)}"
         )
-    if args.variant not in VARIANT_SWAPS:
+    if args.device not in DEVICE_SWAPS:
         parser.error(
-            f"unknown variant {args.variant!r} (build argument VARIANT): one of {', '.join(VARIANT_SWAPS)}"
+            f"unknown device {args.device!r} (build argument DEVICE): one of {', '.join(DEVICE_SWAPS)}"
         )
     data = tomllib.loads(args.pyproject.read_text())
     chosen = requirements(data, args.group, frozenset(args.without))
     picks = [*args.pick, *SERVING_PICKS.get(args.serving, ())]
     chosen += [r for r in (pick(data, spec) for spec in picks) if r not in chosen]
-    chosen = swap_variant(data, chosen, args.variant)
+    chosen = for_device(data, chosen, args.device)
     print("\n".join(chosen))
 
 

@@ -1,4 +1,4 @@
-"""The APIs' GPU images: the Dockerfile's VARIANT, their requirements, names and tags, `make images GPU=1`,
+"""The APIs' GPU images: the Dockerfile's DEVICE, their requirements, names and tags, `make images GPU=1`,
 CodeBuild's GPU switch, and how the GPU image's server finds NVIDIA's libraries. All on CPU: a CUDA image
 cannot be built here (the wheels are gigabytes), so the command lines and files are what is tested."""
 
@@ -23,17 +23,14 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 MODEL_LIBRARIES = ("torch", "torchvision", "ultralytics", "transformers")
 
 
-def test_the_variant_build_argument_picks_the_final_stage():
+def test_the_device_build_argument_picks_the_onnx_runtime_and_the_images_device():
     by_stage = stages(DOCKERFILE)
-    assert arg_default(ROOT / DOCKERFILE, "VARIANT") == "cpu"
-    assert by_stage[""][0] == ("FROM", "runtime-${VARIANT}")
-    assert "DEVICE=cpu" in only(by_stage["runtime-cpu"], "ENV").split()
-    gpu_env = only(by_stage["runtime-gpu"], "ENV").split()
-    assert "DEVICE=cuda" in gpu_env and "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in gpu_env
-    for stage in ("runtime-cpu", "runtime-gpu"):
-        assert [keyword for keyword, _ in by_stage[stage]] == ["FROM", "ENV"], "no driver, no install"
-    assert "DEVICE" not in only(by_stage[""], "ENV")  # the variant's stage sets it
-    assert '--variant "${VARIANT}"' in _runs(by_stage["build"])
+    assert arg_default(ROOT / DOCKERFILE, "DEVICE") == "cpu"  # the CPU image as it always was
+    assert '--device "${DEVICE}"' in _runs(by_stage["build"])
+    final = by_stage[""]
+    assert ("ARG", "DEVICE") in final and "DEVICE=${DEVICE}" in only(final, "ENV").split()
+    # One final stage for both devices: the same user, command and health check (the stage tests above).
+    assert [name for name in by_stage] == ["export", "build", ""]
     assert not re.search(r"nvidia-driver|cuda-drivers|apt-get", (ROOT / DOCKERFILE).read_text())
 
 
@@ -42,10 +39,10 @@ def test_gpu_requirements_swap_onnxruntime_for_its_cuda_build_at_the_same_versio
     module = _load("docker_requirements", "requirements.py")
     serving = [*module.requirements(PYPROJECT, "onnx")]
     serving += [module.pick(PYPROJECT, p) for p in module.SERVING_PICKS[service]]
-    gpu = module.swap_variant(PYPROJECT, serving, "gpu")
+    gpu = module.for_device(PYPROJECT, serving, "cuda")
 
     cpu_runtime = next(r for r in serving if r.startswith("onnxruntime=="))
-    assert module.swap_variant(PYPROJECT, serving, "cpu") == serving
+    assert module.for_device(PYPROJECT, serving, "cpu") == serving
     assert not any(r.startswith("onnxruntime==") for r in gpu)
     (gpu_runtime,) = [r for r in gpu if r.startswith("onnxruntime-gpu")]
     assert gpu_runtime.split("==")[1] == cpu_runtime.split("==")[1]
@@ -62,14 +59,14 @@ def test_the_gpu_group_stays_out_of_the_dev_environment():
     assert "onnx-gpu" not in " ".join(groups["all"])
 
 
-def test_an_unknown_variant_stops_the_requirements_step():
-    script = ["docker/requirements.py", "pyproject.toml", "onnx", "--serving", "depth", "--variant", "tpu"]
+def test_an_unknown_device_stops_the_requirements_step():
+    script = ["docker/requirements.py", "pyproject.toml", "onnx", "--serving", "depth", "--device", "tpu"]
     result = subprocess.run(
         [sys.executable, *script],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
-    assert result.returncode == 2 and "unknown variant 'tpu' (build argument VARIANT)" in result.stderr
+    assert result.returncode == 2 and "unknown device 'tpu' (build argument DEVICE)" in result.stderr
 
 
 def test_gpu_specs_build_the_api_variants_under_suffixed_tags_in_the_same_repositories():
@@ -83,7 +80,7 @@ def test_gpu_specs_build_the_api_variants_under_suffixed_tags_in_the_same_reposi
         "ui": ["reg/objectdetectionreact/webapp:sha1", "reg/objectdetectionreact/webapp:prod"],
     }
     args = {call[2][0]: call[3] for call in engine.calls}
-    assert args["reg/yoloflask/api:sha1-gpu"] == {"SERVICE": "detection", "VARIANT": "gpu"}
+    assert args["reg/yoloflask/api:sha1-gpu"] == {"SERVICE": "detection", "DEVICE": "cuda"}
     assert args["reg/objectdetectionreact/webapp:sha1"] == {"SERVICE": "ui"}
     assert [spec.build_args for spec in images.IMAGES] == [{"SERVICE": s.service} for s in images.IMAGES]
     assert (images.plain_tag("prod-gpu"), images.plain_tag("prod"), images.variant_tag("a", "gpu")) == (
