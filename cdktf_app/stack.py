@@ -201,7 +201,10 @@ class ObjDepthStack(TerraformStack):
                 for route in SERVICES
             },
             alb_arn_suffix=self.load_balancer.alb.arn_suffix,
-            capacity_provider_name=self.cluster.capacity_provider.name,
+            capacity_providers={
+                "reservation": self.cluster.capacity_provider.name,
+                **({"GPU reservation": self.cluster.gpu_capacity_provider.name} if settings.gpu else {}),
+            },
         )
         self._outputs(settings)
 

@@ -8,6 +8,7 @@ GPU option does not touch (scaling, alarms, health checks, the page) must equal 
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -160,3 +161,17 @@ def test_containers_differ_from_the_cpu_stack_only_in_the_gpu_parts(
         assert {k: v for k, v in container.items() if k not in gpu_parts} == {
             k: v for k, v in cpu_container.items() if k not in gpu_parts
         }
+
+
+def test_the_dashboard_charts_the_gpu_capacity_provider_too(gpu_stack: Synthesized) -> None:
+    (dashboard,) = gpu_stack.resources("aws_cloudwatch_dashboard")
+    (widget,) = [
+        w
+        for w in json.loads(dashboard["dashboard_body"])["widgets"]
+        if w["properties"]["title"] == "cluster: capacity provider use (%)"
+    ]
+    lines = {m[-1]["label"]: gpu_stack.resolve(m[5]) for m in widget["properties"]["metrics"]}
+    assert {label: provider["name"] for label, provider in lines.items()} == {
+        "reservation": "objdepth-cluster-ec2",
+        "GPU reservation": "objdepth-cluster-gpu",
+    }
