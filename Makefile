@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # `make run MODELS=demo` builds small random-weight models locally (no model hub needed).
 MODELS ?= real
+# `make images GPU=1` builds the APIs' GPU variants (CUDA; tags <sha>-gpu) with the page's image.
+GPU ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -48,8 +50,8 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 synth: $(STAMP)  ## Synthesize the AWS stack (CDK for Terraform) into cdktf.out/
 	$(PY) -m cdktf_app
 
-images: $(STAMP)  ## Build the three container images with docker or podman
-	$(PY) -m delivery images
+images: $(STAMP)  ## Build the three container images with docker or podman (GPU=1: the APIs' GPU variants)
+	$(PY) -m delivery images $(if $(filter-out 0,$(GPU)),--gpu)
 
 images-smoke: $(STAMP)  ## Build the three images (test models) and run them together as on ECS
 	$(PY) -m pytest -m container tests/delivery/test_container_smoke.py

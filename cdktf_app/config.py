@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from cdktf_app.gpu import GpuFields
 from cdktf_app.setting_types import (
     _ACCOUNT_ID,
     _ACM_ARN,
@@ -118,8 +119,11 @@ class ServiceSettings(_Strict):
         return self
 
 
-class Settings(_Strict):
-    """Everything the stack needs to know, validated; see ``settings.toml`` for what each setting means."""
+class Settings(GpuFields):
+    """Everything the stack needs to know, validated; see ``settings.toml`` for what each setting means.
+
+    The GPU capacity's settings (``gpu``, ``gpu_instance_type``, ...) come from :class:`GpuFields`.
+    """
 
     # Profile, account and naming
     profile: Literal["demo", "production"]
@@ -215,6 +219,7 @@ class Settings(_Strict):
     services: dict[str, ServiceSettings]
 
     _FORMATS: ClassVar[Formats] = {
+        **GpuFields._FORMATS,
         "aws_region": (_REGION, "an AWS region such as us-east-1", False),
         "aws_account_id": (_ACCOUNT_ID, "a 12-digit AWS account id", True),
         "instance_type": (_INSTANCE_TYPE, "an EC2 instance type such as t3.large", False),
@@ -261,7 +266,7 @@ class Settings(_Strict):
             raise ValueError(f"{bad} are not origins such as https://app.example.com (no path, no *)")
         return value
 
-    @field_validator("ami_ssm_parameter")
+    @field_validator("ami_ssm_parameter", "gpu_ami_ssm_parameter")
     @classmethod
     def _ami(cls, value: str) -> str:
         if not value.startswith("/aws/service/ecs/"):

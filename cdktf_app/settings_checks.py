@@ -10,6 +10,8 @@ import ipaddress
 import itertools
 from typing import TYPE_CHECKING
 
+from cdktf_app.gpu import check_gpu
+
 if TYPE_CHECKING:
     from cdktf_app.config import Settings
 
@@ -55,6 +57,7 @@ def check_consistent(settings: Settings) -> None:
     if settings.profile == "production":
         check_production(settings)
     check_sign_in(settings)
+    check_gpu(settings)
     for name, service in settings.services.items():
         floor = MIN_CONTAINER_MEMORY_MIB[name]
         if service.container_memory < floor:
@@ -100,6 +103,8 @@ def check_production(settings: Settings) -> None:
     for name, service in settings.services.items():
         if service.min_count < 2:
             problems.append(f"services.{name}.min_count: production runs at least two tasks per service")
+    if settings.gpu and settings.gpu_asg_min_size < 2:
+        problems.append("gpu_asg_min_size: production keeps at least two GPU instances in two zones")
     if settings.instance_type.startswith("t"):
         problems.append(f"instance_type: {settings.instance_type} is burstable; production needs steady CPU")
     if not settings.enable_waf:

@@ -28,6 +28,7 @@ from cdktf_app.constructs.service import EcsService, ServiceWiring
 from cdktf_app.constructs.sign_in import SESSION_COOKIE, SignIn
 from cdktf_app.constructs.sign_out import SIGN_OUT_PATH, SignOut
 from cdktf_app.constructs.waf import WebAcl
+from cdktf_app.gpu import runs_on_gpu
 from delivery.routes import SERVICES, ServiceRoute
 
 STACK_NAME = "objdepth"
@@ -63,7 +64,7 @@ def service_environment(
         "LOG_LEVEL": service.log_level,
         "GUNICORN_WORKERS": str(service.gunicorn_workers),
         "GUNICORN_THREADS": str(service.gunicorn_threads),
-        "DEVICE": "cpu",
+        "DEVICE": "cuda" if runs_on_gpu(settings, route) else "cpu",
         "CORS_ORIGINS": ",".join(settings.cors_allowed_origins) or base_url,
         **app_metrics.pipeline_environment(settings),
     }
@@ -195,7 +196,10 @@ class ObjDepthStack(TerraformStack):
                 for route in SERVICES
             },
             alb_arn_suffix=self.load_balancer.alb.arn_suffix,
-            capacity_provider_name=self.cluster.capacity_provider.name,
+            capacity_providers={
+                "reservation": self.cluster.capacity_provider.name,
+                **({"GPU reservation": self.cluster.gpu_capacity_provider.name} if settings.gpu else {}),
+            },
         )
         self._outputs(settings)
 
@@ -246,10 +250,11 @@ class ObjDepthStack(TerraformStack):
     def _wiring(self, route: ServiceRoute, settings: Settings, secrets: dict[str, str]) -> ServiceWiring:
         repository = self.repositories[route.name].repository
         suffix = self._target_group_attribute(route, "arn_suffix")
+        capacity = self.cluster.gpu_capacity_provider if runs_on_gpu(settings, route) else None
         return ServiceWiring(
             cluster_arn=self.cluster.cluster.arn,
             cluster_name=self.cluster.cluster.name,
-            capacity_provider_name=self.cluster.capacity_provider.name,
+            capacity_provider_name=(capacity or self.cluster.capacity_provider).name,
             repository_url=repository.repository_url,
             repository_arn=repository.arn,
             namespace_arn=self.cluster.namespace.arn,

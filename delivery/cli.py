@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
         "--push", action="store_true", help="push every tag (ECR repositories are created first)"
     )
     build.add_argument("--manifest", type=Path, help="write the built image references to this JSON file")
+    build.add_argument(
+        "--gpu",
+        action="store_true",
+        help="the APIs' GPU variants (tags <tag>-gpu), as `gpu = true` in cdktf_app/settings.toml also picks",
+    )
 
     push = commands.add_parser("push", help="push the images named in a manifest written by `images`")
     push.add_argument("--manifest", type=Path, required=True)
@@ -63,6 +68,8 @@ def images_command(args: argparse.Namespace) -> int:
     tags = args.tag or [images.default_tag()]
     print(f"Building with {engine.executable}, tags {', '.join(tags)}", flush=True)
     specs = images.repository_settings().specs
+    if args.gpu:
+        specs = images.with_gpu(specs)
     try:
         built = images.build_images(
             engine, registry=args.registry, tags=tags, specs=specs, build_args=build_args
@@ -92,7 +99,8 @@ def push_command(args: argparse.Namespace) -> int:
             )
             for ref in references:
                 repository, tag = ref.split("/", 1)[1].rsplit(":", 1)
-                if tag in args.moving_tag and ecr.release_tag(client, repository, tag):
+                moving = images.plain_tag(tag) in args.moving_tag  # prod-gpu moves with prod
+                if moving and ecr.release_tag(client, repository, tag):
                     print(f"      moved tag {tag} of {repository}", flush=True)
         images.push_images(engine, built)
     except DeliveryError as exc:

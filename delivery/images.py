@@ -1,4 +1,9 @@
-"""The three service images: which Dockerfile and ECR repository each has, how they are named and built."""
+"""The three service images: which Dockerfile and ECR repository each has, how they are named and built.
+
+The two APIs also come as a GPU variant (build argument ``DEVICE=cuda``: ONNX Runtime with CUDA), in
+the same ECR repository under the same tag plus :data:`VARIANT_TAG_SUFFIX` (``<sha>-gpu``): no second
+repository, execution role or lifecycle policy, and one recorded tag names both variants.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from delivery.engine import ContainerEngine
+from delivery.routes import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
+CPU_VARIANT, GPU_VARIANT = "cpu", "gpu"
+#: Variant -> what it adds to every tag of the image.
+VARIANT_TAG_SUFFIX = {CPU_VARIANT: "", GPU_VARIANT: "-gpu"}
+#: Variant -> the Dockerfile's ``DEVICE`` build argument (the CPU images leave it at its default).
+VARIANT_DEVICE = {GPU_VARIANT: "cuda"}
+#: The services whose image has a GPU variant (the web page has none).
+GPU_SERVICES = tuple(route.name for route in SERVICES if not route.is_default_route)
+
+
+def variant_tag(tag: str, variant: str) -> str:
+    """``tag`` as the ``variant`` image carries it (``abc`` -> ``abc-gpu``)."""
+    return f"{tag}{VARIANT_TAG_SUFFIX[variant]}"
+
+
+def plain_tag(tag: str) -> str:
+    """The tag without a variant suffix (``prod-gpu`` -> ``prod``)."""
+    for suffix in VARIANT_TAG_SUFFIX.values():
+        if suffix and tag.endswith(suffix):
+            return tag.removesuffix(suffix)
+    return tag
 
 
 @dataclass(frozen=True)
@@ -25,16 +51,22 @@ class ImageSpec:
     service: str
     dockerfile: str
     repository: str
+    variant: str = CPU_VARIANT
 
     @property
     def build_args(self) -> dict[str, str]:
-        """The build arguments that make ``dockerfile`` this service's image."""
-        return {"SERVICE": self.service}
+        """The build arguments that make ``dockerfile`` this service's image (and variant)."""
+        device = VARIANT_DEVICE.get(self.variant)
+        return {"SERVICE": self.service} | ({"DEVICE": device} if device else {})
+
+    def tag(self, tag: str) -> str:
+        """``tag`` as this image carries it (with its variant's suffix)."""
+        return variant_tag(tag, self.variant)
 
     def reference(self, registry: str, tag: str) -> str:
         """``registry/repository:tag``, or ``repository:tag`` for a local build without registry."""
         name = f"{registry.rstrip('/')}/{self.repository}" if registry else self.repository
-        return f"{name}:{tag}"
+        return f"{name}:{self.tag(tag)}"
 
 
 # Repository names are the original platform's; the CDKTF stack uses the same defaults.
@@ -43,6 +75,11 @@ IMAGES: tuple[ImageSpec, ...] = (
     ImageSpec("depth", "docker/api.Dockerfile", "depthanythingflask/api"),
     ImageSpec("ui", "docker/ui.Dockerfile", "objectdetectionreact/webapp"),
 )
+
+
+def with_gpu(specs: Sequence[ImageSpec]) -> tuple[ImageSpec, ...]:
+    """``specs`` as a GPU deployment runs them: the APIs' GPU variants, the web page as it is."""
+    return tuple(replace(s, variant=GPU_VARIANT) if s.service in GPU_SERVICES else s for s in specs)
 
 
 @dataclass(frozen=True)
@@ -54,11 +91,16 @@ class RepositorySettings:
 
 
 def repository_settings() -> RepositorySettings:
-    """:data:`IMAGES` with the repository names and tag mutability of ``cdktf_app/settings.toml``."""
+    """:data:`IMAGES` with the repository names and tag mutability of ``cdktf_app/settings.toml``.
+
+    With ``gpu = true`` there, the APIs' specs are their GPU variants (:func:`with_gpu`).
+    """
     from cdktf_app.settings_file import load_settings
 
     settings = load_settings()
     specs = tuple(replace(spec, repository=settings.services[spec.service].image_name) for spec in IMAGES)
+    if settings.gpu:
+        specs = with_gpu(specs)
     return RepositorySettings(specs=specs, tag_mutability=settings.ecr_image_tag_mutability)
 
 

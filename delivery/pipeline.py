@@ -130,10 +130,10 @@ class Deployment:
         image, so a retried deploy skips straight to the images still missing.
         """
         client = self._client("ecr")
-        missing = [s for s in self.repositories.specs if not ecr.image_exists(client, s.repository, self.tag)]
-        for spec in self.repositories.specs:
-            if spec not in missing:
-                print(f"      {spec.repository}:{self.tag} is already in ECR; not rebuilt", flush=True)
+        specs = self.repositories.specs
+        missing = [s for s in specs if not ecr.image_exists(client, s.repository, s.tag(self.tag))]
+        for spec in (s for s in specs if s not in missing):
+            print(f"      {spec.repository}:{spec.tag(self.tag)} is already in ECR; not rebuilt", flush=True)
         if not missing:
             return
         engine = self.engine_factory()

@@ -4,8 +4,13 @@
 # Three stages: `export` turns the model into ONNX with torch and ultralytics or transformers; `build`
 # installs only the `onnx` dependency group (plus what docker/requirements.py's SERVING_PICKS adds);
 # the final image serves through ONNX Runtime and holds no torch, torchvision, ultralytics or transformers.
+# `--build-arg DEVICE=cuda` makes the GPU variant: ONNX Runtime's CUDA build with NVIDIA's runtime wheels
+# (pyproject.toml's onnx-gpu group) and DEVICE=cuda; no driver inside (the host's NVIDIA container
+# runtime brings it: the ECS GPU-optimized AMI, or `docker run --gpus all`). Same export, same health check.
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 ARG SERVICE
+# The device the image serves on (its DEVICE), and so which ONNX Runtime it installs: cpu or cuda.
+ARG DEVICE=cpu
 # The weights each service is exported from; the manifest must match them when the service starts.
 ARG DETECTION_WEIGHTS=yolo11n.pt
 ARG DEPTH_MODEL=depth-anything/Depth-Anything-V2-Small-hf
@@ -41,16 +46,18 @@ RUN python -m "apis.${SERVICE}.weights" \
 
 FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
+ARG DEVICE
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venv/bin:$PATH
 COPY pyproject.toml docker/requirements.py /tmp/build/
 RUN python -m venv /opt/venv \
     && python /tmp/build/requirements.py /tmp/build/pyproject.toml onnx --serving "${SERVICE}" \
-        > /tmp/build/requirements.txt \
+        --device "${DEVICE}" > /tmp/build/requirements.txt \
     && pip install -r /tmp/build/requirements.txt \
     && pip check
 
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
+ARG DEVICE
 ARG DETECTION_WEIGHTS
 ARG DEPTH_MODEL
 RUN useradd --system --uid 10001 --user-group --home-dir /tmp --no-create-home app
@@ -62,9 +69,10 @@ COPY apis/ apis/
 COPY delivery/__init__.py delivery/routes.py delivery/
 # Everything written at run time goes under /tmp: the stack mounts a volume there and keeps the
 # root filesystem read-only. Each service reads only its own prefix's settings; DETECTION_WEIGHTS and
-# DEPTH_MODEL name the source the manifest must match.
+# DEPTH_MODEL name the source the manifest must match. With DEVICE=cuda, docker/serve.py puts the NVIDIA
+# wheels' library folders on LD_LIBRARY_PATH before the server starts.
 ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \
-    SERVICE=${SERVICE} DEVICE=cpu LOG_LEVEL=INFO GUNICORN_WORKERS=1 \
+    SERVICE=${SERVICE} DEVICE=${DEVICE} LOG_LEVEL=INFO GUNICORN_WORKERS=1 \
     DETECTION_BACKEND=onnx DETECTION_WEIGHTS=${DETECTION_WEIGHTS} DETECTION_ALLOW_DOWNLOAD=false \
     DETECTION_ONNX_PATH=/opt/models/onnx/detection.onnx \
     DEPTH_BACKEND=onnx DEPTH_MODEL=${DEPTH_MODEL} DEPTH_ALLOW_DOWNLOAD=false \

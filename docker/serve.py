@@ -4,10 +4,13 @@ Every image runs ``python /usr/local/bin/serve`` (its CMD) and ``python /usr/loc
 (its HEALTHCHECK). ``SERVICE`` (set from the build argument) names the entry of ``delivery/routes.py``
 that gives the port, the path prefix, the wsgi app and the health path and body, so no Dockerfile
 restates them. ``serve health URL [BODY]`` checks any URL instead (2xx and, if given, exactly BODY).
+In the GPU images, the library folders of NVIDIA's runtime wheels go on ``LD_LIBRARY_PATH`` first, so
+that ONNX Runtime's CUDA provider finds CUDA and cuDNN (the CPU images have no such folder).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 import urllib.request
@@ -28,6 +31,19 @@ def server_command(route) -> list[str]:
         bind = f"0.0.0.0:{route.port}"
         return ["gunicorn", "-c", "python:apis.core.gunicorn_conf", "--bind", bind, route.wsgi_app]
     return ["streamlit", "run", UI_SCRIPT, "--server.port", str(route.port), "--server.address", "0.0.0.0"]
+
+
+def nvidia_library_dirs(prefix: str = sys.prefix) -> list[str]:
+    """The ``lib`` folders of the NVIDIA wheels here (``nvidia/cu13/lib``, ``nvidia/cudnn/lib``, ...)."""
+    return sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "nvidia", "*", "lib")))
+
+
+def with_nvidia_libraries(environ: dict[str, str], dirs: list[str]) -> dict[str, str]:
+    """``environ`` with ``dirs`` in front of its ``LD_LIBRARY_PATH`` (unchanged when there are none)."""
+    if not dirs:
+        return environ
+    current = environ.get("LD_LIBRARY_PATH", "")
+    return {**environ, "LD_LIBRARY_PATH": os.pathsep.join([*dirs, *([current] if current else [])])}
 
 
 def check(url: str, expected: str | None) -> int:
@@ -55,7 +71,8 @@ def main(argv: list[str]) -> int:
     if route.path_prefix:
         os.environ.setdefault("PATH_PREFIX", route.path_prefix)
     command = server_command(route)
-    os.execvp(command[0], command)  # the server replaces this process and gets the signals
+    environ = with_nvidia_libraries(dict(os.environ), nvidia_library_dirs())
+    os.execvpe(command[0], command, environ)  # the server replaces this process and gets the signals
 
 
 if __name__ == "__main__":

@@ -26,8 +26,11 @@ from cdktf_app.constructs.security import ANYWHERE, allow_tcp
 DYNAMIC_PORTS = (32768, 65535)
 
 
-def user_data(cluster_name: str) -> str:
-    """Instance start-up script (base64) that joins the cluster; the AMI's ECS agent does the rest."""
+def user_data(cluster_name: str, *, gpu: bool = False) -> str:
+    """Instance start-up script (base64) that joins the cluster; the AMI's ECS agent does the rest.
+
+    ``gpu``: the agent registers the instance's GPUs, so tasks can reserve them.
+    """
     script = "\n".join(
         [
             "#!/bin/bash",
@@ -37,6 +40,7 @@ def user_data(cluster_name: str) -> str:
             "ECS_ENABLE_CONTAINER_METADATA=true",
             # Images are pulled by immutable tag, so a cached copy is the same image (faster scale-out).
             "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
+            *(["ECS_ENABLE_GPU_SUPPORT=true"] if gpu else []),
             "EOF",
             "",
         ]
@@ -58,7 +62,8 @@ class Cluster(Construct):
 
     Attributes: ``cluster``; ``namespace`` (Cloud Map, for Service Connect); ``capacity_provider``;
     ``capacity_providers`` (the cluster association, which services must depend on); ``security_group``;
-    ``auto_scaling_group``; ``instance_role``.
+    ``auto_scaling_group``; ``instance_role``; with ``gpu``, ``gpu_capacity_provider`` and
+    ``gpu_auto_scaling_group`` (else None): a second group of GPU instances on the GPU-optimized AMI.
     """
 
     def __init__(
@@ -80,15 +85,75 @@ class Cluster(Construct):
             service_connect_defaults={"namespace": self.namespace.arn},
         )
         self.security_group = self._security_group(settings, network, alb_security_group_id)
-        template = self._launch_template(settings, network)
-        self.auto_scaling_group = autoscaling_group.AutoscalingGroup(
+        self._instance_profile(settings)
+        self.auto_scaling_group, self.capacity_provider = self._capacity(settings, network)
+        self.gpu_auto_scaling_group, self.gpu_capacity_provider = (
+            self._capacity(settings, network, gpu=True) if settings.gpu else (None, None)
+        )
+        providers = [self.capacity_provider, *([self.gpu_capacity_provider] if settings.gpu else [])]
+        self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
             self,
-            "asg",
-            name=f"{name}-instances",
+            "capacity-providers",
+            cluster_name=self.cluster.name,
+            capacity_providers=[provider.name for provider in providers],
+            default_capacity_provider_strategy=[
+                ecs_cluster_capacity_providers.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
+                    capacity_provider=self.capacity_provider.name, weight=1, base=0
+                )
+            ],
+        )
+
+    def _capacity(
+        self, settings: Settings, network: Network, *, gpu: bool = False
+    ) -> tuple[autoscaling_group.AutoscalingGroup, ecs_capacity_provider.EcsCapacityProvider]:
+        """Launch template, auto scaling group and capacity provider of the instances; with ``gpu``, of
+        the APIs' GPU instances (GPU-optimized AMI, GPU instance type, a capacity provider of their own)."""
+        if gpu:
+            ami, instance_type, volume = (
+                settings.gpu_ami_ssm_parameter,
+                settings.gpu_instance_type,
+                settings.gpu_root_volume_size,
+            )
+            sizes = (settings.gpu_asg_min_size, settings.gpu_asg_max_size, settings.gpu_asg_min_size)
+        else:
+            ami, instance_type, volume = (
+                settings.ami_ssm_parameter,
+                settings.instance_type,
+                settings.root_volume_size,
+            )
+            sizes = (settings.asg_min_size, settings.asg_max_size, settings.asg_desired_capacity)
+        template = self._launch_template(
+            settings, network, ami_parameter=ami, instance_type=instance_type, volume_size=volume, gpu=gpu
+        )
+        group = self._auto_scaling_group(settings, network, template, sizes=sizes, gpu=gpu)
+        provider = self._capacity_provider(
+            "gpu-capacity-provider" if gpu else "capacity-provider",
+            f"{settings.cluster_name}-{'gpu' if gpu else 'ec2'}",
+            group,
+            settings.capacity_target_percent,
+        )
+        return group, provider
+
+    def _auto_scaling_group(
+        self,
+        settings: Settings,
+        network: Network,
+        template: launch_template.LaunchTemplate,
+        *,
+        sizes: tuple[int, int, int],
+        gpu: bool = False,
+    ) -> autoscaling_group.AutoscalingGroup:
+        """The group behind a capacity provider; sizes are (min, max, desired at creation)."""
+        min_size, max_size, desired = sizes
+        prefix = "gpu-" if gpu else ""
+        return autoscaling_group.AutoscalingGroup(
+            self,
+            f"{prefix}asg",
+            name=f"{settings.cluster_name}-{prefix}instances",
             vpc_zone_identifier=network.instance_subnet_ids,
-            min_size=settings.asg_min_size,
-            max_size=settings.asg_max_size,
-            desired_capacity=settings.asg_desired_capacity,
+            min_size=min_size,
+            max_size=max_size,
+            desired_capacity=desired,
             launch_template={"id": template.id, "version": "$Latest"},
             health_check_type="EC2",
             health_check_grace_period=300,
@@ -96,7 +161,7 @@ class Cluster(Construct):
             protect_from_scale_in=True,
             tag=[
                 autoscaling_group.AutoscalingGroupTag(
-                    key="Name", value=f"{name}-instance", propagate_at_launch=True
+                    key="Name", value=f"{settings.cluster_name}-{prefix}instance", propagate_at_launch=True
                 ),
                 autoscaling_group.AutoscalingGroupTag(
                     key="AmazonECSManaged", value="true", propagate_at_launch=True
@@ -105,33 +170,26 @@ class Cluster(Construct):
             # Managed scaling owns the desired capacity after creation.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
         )
-        self.capacity_provider = ecs_capacity_provider.EcsCapacityProvider(
+
+    def _capacity_provider(
+        self, id_: str, name: str, group: autoscaling_group.AutoscalingGroup, target_percent: int
+    ) -> ecs_capacity_provider.EcsCapacityProvider:
+        return ecs_capacity_provider.EcsCapacityProvider(
             self,
-            "capacity-provider",
-            name=f"{name}-ec2",
+            id_,
+            name=name,
             auto_scaling_group_provider={
-                "auto_scaling_group_arn": self.auto_scaling_group.arn,
+                "auto_scaling_group_arn": group.arn,
                 "managed_termination_protection": "ENABLED",
                 "managed_draining": "ENABLED",
                 "managed_scaling": {
                     "status": "ENABLED",
-                    "target_capacity": settings.capacity_target_percent,
+                    "target_capacity": target_percent,
                     "minimum_scaling_step_size": 1,
                     "maximum_scaling_step_size": 2,
                     "instance_warmup_period": 300,
                 },
             },
-        )
-        self.capacity_providers = ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
-            self,
-            "capacity-providers",
-            cluster_name=self.cluster.name,
-            capacity_providers=[self.capacity_provider.name],
-            default_capacity_provider_strategy=[
-                ecs_cluster_capacity_providers.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
-                    capacity_provider=self.capacity_provider.name, weight=1, base=0
-                )
-            ],
         )
 
     def _security_group(
@@ -195,7 +253,7 @@ class Cluster(Construct):
             )
         return group
 
-    def _launch_template(self, settings: Settings, network: Network) -> launch_template.LaunchTemplate:
+    def _instance_profile(self, settings: Settings) -> None:
         name = settings.cluster_name
         role = ServiceRole(
             self,
@@ -209,19 +267,33 @@ class Cluster(Construct):
             ],
         )
         self.instance_role = role
-        profile = iam_instance_profile.IamInstanceProfile(
+        self.instance_profile = iam_instance_profile.IamInstanceProfile(
             self, "instance-profile", name=f"{name}-instance", role=role.role.name
         )
-        ami = data_aws_ssm_parameter.DataAwsSsmParameter(self, "ami", name=settings.ami_ssm_parameter)
+
+    def _launch_template(
+        self,
+        settings: Settings,
+        network: Network,
+        *,
+        ami_parameter: str,
+        instance_type: str,
+        volume_size: int,
+        gpu: bool = False,
+    ) -> launch_template.LaunchTemplate:
+        """The instances' launch template; ``gpu``: the GPU instances' (own ids and names, GPU agent)."""
+        name = settings.cluster_name
+        prefix = "gpu-" if gpu else ""
+        ami = data_aws_ssm_parameter.DataAwsSsmParameter(self, f"{prefix}ami", name=ami_parameter)
         return launch_template.LaunchTemplate(
             self,
-            "launch-template",
-            name=f"{name}-instances",
+            f"{prefix}launch-template",
+            name=f"{name}-{prefix}instances",
             image_id=ami.insecure_value,
-            instance_type=settings.instance_type,
+            instance_type=instance_type,
             key_name=settings.key_name if settings.ssh_enabled else None,
-            iam_instance_profile={"arn": profile.arn},
-            user_data=user_data(name),
+            iam_instance_profile={"arn": self.instance_profile.arn},
+            user_data=user_data(name, gpu=gpu),
             update_default_version=True,
             network_interfaces=[
                 launch_template.LaunchTemplateNetworkInterfaces(
@@ -241,7 +313,7 @@ class Cluster(Construct):
                 launch_template.LaunchTemplateBlockDeviceMappings(
                     device_name="/dev/xvda",
                     ebs=launch_template.LaunchTemplateBlockDeviceMappingsEbs(
-                        volume_size=settings.root_volume_size,
+                        volume_size=volume_size,
                         volume_type="gp3",
                         encrypted="true",
                         delete_on_termination="true",
@@ -251,7 +323,7 @@ class Cluster(Construct):
             monitoring={"enabled": True},
             tag_specifications=[
                 launch_template.LaunchTemplateTagSpecifications(
-                    resource_type="instance", tags={"Name": f"{name}-instance"}
+                    resource_type="instance", tags={"Name": f"{name}-{prefix}instance"}
                 )
             ],
         )

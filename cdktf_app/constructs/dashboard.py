@@ -53,7 +53,7 @@ class Dashboard(Construct):
         settings: Settings,
         services: Mapping[str, DashboardService],
         alb_arn_suffix: str,
-        capacity_provider_name: str,
+        capacity_providers: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id_)
         self._settings = settings
@@ -64,7 +64,7 @@ class Dashboard(Construct):
                 widgets += self._api_widgets(service)
             else:
                 widgets += self._page_widgets(service, alb_arn_suffix)
-        widgets += self._cluster_widgets(capacity_provider_name)
+        widgets += self._cluster_widgets(capacity_providers)
         self.body = {"widgets": list(self._placed(widgets))}
         self.dashboard = cloudwatch_dashboard.CloudwatchDashboard(
             self, "dashboard", dashboard_name=settings.cluster_name, dashboard_body=json.dumps(self.body)
@@ -192,7 +192,10 @@ class Dashboard(Construct):
             *self._task_widgets(service),
         ]
 
-    def _cluster_widgets(self, capacity_provider_name: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
+    def _cluster_widgets(
+        self, capacity_providers: Mapping[str, str]
+    ) -> list[tuple[str, list[Any], dict[str, Any]]]:
+        """Instances, and each capacity provider's reservation (``capacity_providers``: label -> name)."""
         cluster = {"ClusterName": self._settings.cluster_name}
         return [
             (
@@ -214,10 +217,11 @@ class Dashboard(Construct):
                     _metric(
                         "AWS/ECS/ManagedScaling",
                         "CapacityProviderReservation",
-                        {**cluster, "CapacityProviderName": capacity_provider_name},
+                        {**cluster, "CapacityProviderName": name},
                         stat="Average",
-                        label="reservation",
+                        label=label,
                     )
+                    for label, name in capacity_providers.items()
                 ],
                 {},
             ),

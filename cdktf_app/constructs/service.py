@@ -26,6 +26,7 @@ from cdktf_app.cdk import (
 )
 from cdktf_app.config import ServiceSettings, Settings
 from cdktf_app.constructs.iam import ServiceRole, allow
+from cdktf_app.gpu import image_tag, runs_on_gpu, task_size
 from delivery.routes import ServiceRoute
 
 # A writable scratch volume for read-only root file systems (temporary files, library caches).
@@ -68,15 +69,19 @@ def health_check_command(route: ServiceRoute) -> list[str]:
 def container_definition(
     route: ServiceRoute, settings: Settings, wiring: ServiceWiring, log_group_name: str
 ) -> dict[str, Any]:
-    """The task's single container: image, limits, port, environment, secrets, logs and health check."""
+    """The task's single container: image, limits, port, environment, secrets, logs and health check.
+
+    On GPU capacity (:mod:`cdktf_app.gpu`) it reserves one GPU and runs the image's GPU variant.
+    """
     service = settings.services[route.name]
+    size = task_size(settings, route)
     definition: dict[str, Any] = {
         "name": service.container_name,
-        "image": f"{wiring.repository_url}:{settings.image_tag_for(route.name)}",
+        "image": f"{wiring.repository_url}:{image_tag(settings, route)}",
         "essential": True,
-        "cpu": service.container_cpu,
-        "memory": service.container_memory,
-        "memoryReservation": service.container_memory_reservation,
+        "cpu": size.container_cpu,
+        "memory": size.container_memory,
+        "memoryReservation": size.container_memory_reservation,
         # hostPort 0: Docker picks a free port from the dynamic range, so tasks share an instance.
         # The name is what Service Connect publishes the port under.
         "portMappings": [
@@ -110,6 +115,8 @@ def container_definition(
             "startPeriod": settings.container_health_check_start_period,
         },
     }
+    if runs_on_gpu(settings, route):
+        definition["resourceRequirements"] = [{"type": "GPU", "value": "1"}]
     if service.readonly_root_filesystem:
         definition["mountPoints"] = [
             {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
@@ -163,8 +170,8 @@ class EcsService(Construct):
             family=service.task_family,
             network_mode="bridge",
             requires_compatibilities=["EC2"],
-            cpu=str(service.task_cpu),
-            memory=str(service.task_memory),
+            cpu=str(task_size(settings, route).task_cpu),
+            memory=str(task_size(settings, route).task_memory),
             execution_role_arn=execution_role.role.arn,
             task_role_arn=task_role.role.arn,
             container_definitions=json.dumps([container]),

@@ -2,7 +2,8 @@
 
 Loading the CDK bindings starts a Node.js process and takes ~15 s, so the stack is synthesized once per
 profile per session (never in parallel workers) and every test reads the parsed JSON: ``stack`` is the
-repository's settings (the demo profile), ``full_stack`` the production profile with every option on.
+repository's settings (the demo profile), ``full_stack`` the production profile with every option on,
+``gpu_stack`` that production stack with the APIs on GPU capacity.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 from cdktf_app.config import Settings
 from cdktf_app.settings_file import settings_from_dict
-from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, Synthesized, raw_settings, synth
+from tests.cdktf_app.helpers import DEPLOYED, FULL_OPTIONS, GPU_OPTIONS, Synthesized, raw_settings, synth
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +42,13 @@ def stack(default_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 def full_stack(full_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The production stack with every optional feature on, as ``make synth`` writes it."""
     return Synthesized(full_settings, synth(full_settings, tmp_path_factory.mktemp("production")))
+
+
+@pytest.fixture(scope="session")
+def gpu_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The production stack with every optional feature on and the APIs on GPU capacity."""
+    settings = settings_from_dict({**raw_settings(), **FULL_OPTIONS, **GPU_OPTIONS}, environ=DEPLOYED)
+    return Synthesized(settings, synth(settings, tmp_path_factory.mktemp("gpu")))
 
 
 @pytest.fixture(params=["default", "full"])

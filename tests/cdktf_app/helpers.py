@@ -34,6 +34,9 @@ FULL_OPTIONS: dict[str, Any] = {
     "alarm_email": "ops@example.com",
 }
 
+# The APIs on GPU capacity (cdktf_app/gpu.py): g6.xlarge, one NVIDIA L4, 4 vCPU, 16 GiB each.
+GPU_OPTIONS: dict[str, Any] = {"gpu": True, "gpu_instance_type": "g6.xlarge"}
+
 # Sign-in through an existing OpenID Connect provider: its endpoints, and the secret's name only.
 OIDC_OPTIONS: dict[str, Any] = {
     "page_access": "oidc",

@@ -1,4 +1,5 @@
-"""checkov on both profiles: no failed check beyond the resource-scoped skips of checkov_skips.yaml.
+"""checkov on both profiles (and the production one with GPU capacity): no failed check beyond the
+resource-scoped skips of checkov_skips.yaml.
 
 Runs in every `make test` and in CodeBuild (not marked slow): about 10 s for both files here.
 """
@@ -85,13 +86,16 @@ def _scan(stacks: dict[str, Synthesized], tmp_path: Path) -> list[dict]:
     return [check for r in reports for check in r["results"].get("failed_checks", [])]
 
 
-def test_checkov_passes_on_both_profiles(stack: Synthesized, full_stack: Synthesized, tmp_path: Path) -> None:
+def test_checkov_passes_on_both_profiles(
+    stack: Synthesized, full_stack: Synthesized, gpu_stack: Synthesized, tmp_path: Path
+) -> None:
     if not CHECKOV.exists():
         if os.environ.get("CI") or os.environ.get("CODEBUILD_BUILD_ID"):
             pytest.fail("checkov is missing: `make test` installs it into .venv-checkov")
         pytest.skip("checkov lives in .venv-checkov: make .venv-checkov/.installed")
     assert (stack.settings.profile, full_stack.settings.profile) == ("demo", "production")
-    failed = _scan({"demo": stack, "production": full_stack}, tmp_path)
+    # The file's name up to its first dot is the profile whose skips apply (production.gpu: production).
+    failed = _scan({"demo": stack, "production": full_stack, "production.gpu": gpu_stack}, tmp_path)
     unexpected, used = [], set()
     for check in failed:
         profile = Path(check["file_path"]).name.split(".")[0]

@@ -117,8 +117,9 @@ PRODUCTION = {"profile": "production", "certificate_arn": CERTIFICATE, "domain_n
         ({"instance_type": "t3.xlarge"}, "instance_type: t3.xlarge is burstable"),
         ({"services.depth.min_count": 1, "services.depth.desired_count": 1}, "services.depth.min_count"),
         ({"page_access": "open"}, "page_access: production signs users in"),
+        ({"gpu": True, "gpu_asg_min_size": 1}, "gpu_asg_min_size: production keeps at least two GPU"),
     ],
-    ids=["http", "burstable", "one-task", "open-page"],
+    ids=["http", "burstable", "one-task", "open-page", "one-gpu-instance"],
 )
 def test_production_refuses_what_breaks_its_promises(
     weakened: dict[str, Any], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -195,6 +195,26 @@ def test_a_retried_deploy_builds_only_the_images_not_yet_pushed(deployment, aws,
     assert f"yoloflask/api:{TAG} is already in ECR; not rebuilt" in capsys.readouterr().out
 
 
+def test_a_gpu_deploy_looks_for_and_builds_the_gpu_variants(deployment, aws, capsys):
+    from dataclasses import replace
+
+    from delivery import images
+
+    d, engine, _ = deployment()
+    d.repositories = replace(d.repositories, specs=images.with_gpu(d.repositories.specs))
+    d.ensure_repositories()
+    manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}'
+    ecr = aws.client("ecr")
+    ecr.put_image(repositoryName="yoloflask/api", imageManifest=manifest, imageTag=TAG)  # the CPU image
+    ecr.put_image(repositoryName="depthanythingflask/api", imageManifest=manifest, imageTag=f"{TAG}-gpu")
+
+    d.build_and_push()
+
+    built = [c[2].split("/", 1)[1] for c in engine.calls if c[0] == "build"]
+    assert built == [f"yoloflask/api:{TAG}-gpu", f"objectdetectionreact/webapp:{TAG}"]
+    assert f"depthanythingflask/api:{TAG}-gpu is already in ECR; not rebuilt" in capsys.readouterr().out
+
+
 def test_destroy_deletes_the_repositories_then_the_stack_and_keeps_the_state(deployment, aws, capsys):
     d, _, stack = deployment()
     assert pipeline.deploy(d) == 0
