@@ -88,8 +88,11 @@ class OnnxDepthEstimator:
             plan = plan.resized_to(self.onnx.fixed_shape)
         left, top, right, bottom = plan.inner
         resized = np.asarray(rgb.resize((right - left, bottom - top), self._resample))
-        pixels = (pad_edges(resized, plan).astype(np.float32) * self._rescale - self._mean) / self._std
-        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
+        pixels = pad_edges(resized, plan).astype(np.float32)
+        pixels *= self._rescale  # in place: one float picture at a time
+        pixels -= self._mean
+        pixels /= self._std
+        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])
         prepared = time.perf_counter()
         predicted = self.onnx.run(batch)[0]
         # Only the photo's part of the map goes back to the photo's size (OpenCV's bicubic is torch's).
