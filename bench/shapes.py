@@ -16,6 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
+from PIL import Image
+
 from bench.suites import CACHE, EXTREME_SHAPES, LARGEST_SHAPE, MAIN_IMAGE, depth_suite, shaped_photo
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,6 +59,24 @@ def photos() -> dict[str, Path]:
     """bus.jpg first, then the shapes of issue 13 and the largest photo the APIs accept."""
     shaped = {**EXTREME_SHAPES, "largest-40mp": LARGEST_SHAPE}
     return {"bus.jpg": MAIN_IMAGE, **{name: shaped_photo(name, size) for name, size in shaped.items()}}
+
+
+def distinct_copies(path: Path, count: int) -> list[Path]:
+    """``count`` copies of a photo whose pixels differ in one corner: each request a depth-cache miss.
+
+    The depth API keeps recent maps by their pixels, so repeating one photo over HTTP would time
+    the cache, not the model (bus.jpg after a load test, against shapes seen once).
+    """
+    copies = []
+    for index in range(count):
+        copy = CACHE / "photos" / f"{path.stem}-copy{index}.jpg"
+        if not copy.exists():
+            photo = Image.open(path).convert("RGB")
+            photo.putpixel((0, 0), (index * 40, 255 - index * 40, 128))
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            photo.save(copy, quality=95)
+        copies.append(copy)
+    return copies
 
 
 def time_photos(estimator, named: dict[str, Path], repeats: int) -> dict[str, dict[str, list[float]]]:
