@@ -28,10 +28,11 @@ from PIL import Image
 #: to a multiple of the patch size (14 px) can leave the short side with no patch at all.
 MAX_ASPECT = 8
 
-#: Most patches the depth model sees: 1.6x bus.jpg's 1,813 (37x49). Measured in-process on 2 cores
-#: (onnx, full-size model, a loaded machine): extreme shapes at this budget took 1.7-2.5x bus.jpg's
-#: model time; docs/serving.md has the latest numbers.
-MAX_TOKENS = 2_900
+#: Most patches the depth model sees: 1.35x bus.jpg's 1,813 (37x49); a 16:9 photo's 2,442 fit whole.
+#: Measured in-process on 2 cores (onnx, real-size model, model call alone, 7 repeats alternated, a
+#: loaded machine): the extreme shapes took 1.38-1.45x bus.jpg's at 2,450 against 1.75-1.88x at
+#: 2,900, where decoding and the rest of a request left no room under 2x; docs/serving.md has more.
+MAX_TOKENS = 2_450
 
 #: The bicubic kernel's ``a`` of OpenCV's INTER_CUBIC and torch's bicubic (PIL uses -0.5).
 CUBIC_A = -0.75
