@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from apis.depth.backends import OnnxDepthConfig
-from apis.depth.geometry import plan_depth_input
+from apis.depth.geometry import MAX_TOKENS, plan_depth_input
 from apis.depth.onnx_model import OnnxDepthEstimator
 
 STRIPS = [(10_000, 10), (10, 10_000), (6_000, 1_000)]
@@ -37,7 +37,7 @@ class RecordingNetwork:
 
 def estimator(network: RecordingNetwork) -> OnnxDepthEstimator:
     config = OnnxDepthConfig(
-        Path("unused.onnx"), Path("unused.json"), "unused", input_size=518, max_tokens=2900
+        Path("unused.onnx"), Path("unused.json"), "unused", input_size=518, max_tokens=MAX_TOKENS
     )
     model = OnnxDepthEstimator(config)
     model.onnx = network
