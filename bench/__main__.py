@@ -23,6 +23,7 @@ import psutil
 
 from bench.harness import run_loadgen, server_rss_mb
 from bench.report import render_markdown
+from bench.shapes import distinct_copies
 from bench.suites import EXTREME_SHAPES, MAIN_IMAGE, SUITES, Suite, shaped_photo, soak_photos
 from tests.support.servers import VENV_BIN, free_port, gunicorn_command, run_server
 
@@ -90,7 +91,8 @@ def shapes_and_soak(url: str, pid: int, suite: Suite, plan: Plan, kind: str) -> 
         ("bus.jpg", MAIN_IMAGE),
         *((n, shaped_photo(n, s)) for n, s in EXTREME_SHAPES.items()),
     ]:
-        shapes[name] = run_loadgen(url, [path], concurrency=1, seconds=600, requests=3, form=suite.form)[
+        copies = distinct_copies(path, 3)  # three different photos: no depth-cache hit
+        shapes[name] = run_loadgen(url, copies, concurrency=1, seconds=600, requests=3, form=suite.form)[
             "p50_ms"
         ]
     soak = run_loadgen(

@@ -10,7 +10,7 @@ from PIL import Image
 
 from apis.core.errors import ModelLoadError
 from apis.depth.backends import DepthPrediction, DepthSemantics, TorchDepthConfig
-from apis.depth.geometry import plan_depth_input
+from apis.depth.geometry import plan_depth_input, restore_depth
 from apis.depth.weights import resolve_model
 from apis.runtimes.device import Placement
 from apis.runtimes.torch_device import apply_torch_threads, place_torch
@@ -68,37 +68,38 @@ class DepthEstimator:
         return sum(p.numel() for p in self._model.parameters()) if self._model is not None else 0
 
     def predict(self, image: Image.Image) -> DepthPrediction:
-        """Depth of an RGB image, resized back to that image's size (bicubic, as transformers does)."""
+        """Depth of an RGB image at that image's size (the map resampled bicubic, as transformers does)."""
         if self._model is None or self._processor is None:
             raise RuntimeError("model not loaded")
         import torch
 
         started = time.perf_counter()
         # The shape the network sees is planned once for both backends: padded, within a token budget.
+        # The photo is resized to its place in that picture first; only the small result is padded.
         plan = plan_depth_input(image, self.config.input_size, max_tokens=self.config.max_tokens)
-        padded, (left, top, right, bottom) = plan.picture, plan.box
-        height, width = plan.size
+        left, top, right, bottom = plan.inner
         inputs = self._processor(
-            images=padded,
-            size={"height": height, "width": width},
+            images=image,
+            size={"height": bottom - top, "width": right - left},
             keep_aspect_ratio=False,
+            ensure_multiple_of=1,
             return_tensors="pt",
         )
-        pixel_values = inputs["pixel_values"].to(self.device, dtype=self._dtype)
+        pad_top, pad_bottom, pad_left, pad_right = plan.padding
+        pixel_values = torch.nn.functional.pad(
+            inputs["pixel_values"], (pad_left, pad_right, pad_top, pad_bottom), mode="replicate"
+        ).to(self.device, dtype=self._dtype)
         prepared = time.perf_counter()
         with torch.inference_mode():
-            predicted = self._model(pixel_values=pixel_values).predicted_depth.float()  # fp16 -> fp32
-            resized = torch.nn.functional.interpolate(
-                predicted.unsqueeze(1),
-                size=(padded.height, padded.width),
-                mode="bicubic",
-                align_corners=False,
-            )[:, :, top:bottom, left:right]
-            # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
+            predicted = self._model(pixel_values=pixel_values).predicted_depth
             # .cpu() also waits for the device, so "inference" is the whole model call.
-            depth = resized[0, 0].clamp_(min=0, max=self.max_depth).float().cpu().numpy()
+            predicted = predicted[0].float().cpu().numpy()
+        # Only the photo's part of the small map goes back to the photo's size (bicubic, as torch's).
+        depth = restore_depth(predicted, plan, image.size)
+        # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
+        np.clip(depth, 0, self.max_depth, out=depth)
         return DepthPrediction(
-            depth=np.ascontiguousarray(depth, dtype=np.float32),
+            depth=depth,
             timing_ms={
                 "preprocess": (prepared - started) * 1000,
                 "inference": (time.perf_counter() - prepared) * 1000,

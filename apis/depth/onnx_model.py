@@ -8,11 +8,11 @@ with dynamic height and width (the head's upsampling traced from the input), and
 exactly what the torch path feeds, planned by the same function
 (:func:`apis.depth.geometry.plan_depth_input`): the image scaled as little as possible so that one
 side is ``DEPTH_INPUT_SIZE``, aspect ratio kept, both sides rounded to multiples of 14, within a
-token budget (bicubic, ImageNet mean and std). The map comes back at that size and is resized to the
-original image (bicubic, clamped to the head's range), as the torch path does. An ONNX file with a
-fixed input size (exported elsewhere) still works: the planned picture (padded only when very thin) is
-stretched to that size and the map stretched back, at the cost of some distortion for images of
-another shape.
+token budget (bicubic, ImageNet mean and std). The map comes back at that size and the photo's part
+of it is resampled to the original image (bicubic, clamped to the head's range), as the torch path
+does. An ONNX file with a fixed input size (exported elsewhere) still works: the planned picture
+(padded only when very thin) is stretched to that size and the map stretched back, at the cost of
+some distortion for images of another shape.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from apis.depth.backends import DepthPrediction, DepthSemantics, OnnxDepthConfig
-from apis.depth.geometry import plan_depth_input
+from apis.depth.geometry import pad_edges, plan_depth_input, restore_depth
 from apis.runtimes.device import Placement
 from apis.runtimes.onnx_session import OnnxModel, open_model
 
@@ -85,24 +84,26 @@ class OnnxDepthEstimator:
         if self.onnx is None:
             raise RuntimeError("model not loaded")
         started = time.perf_counter()
-        # As the torch path: very thin pictures are padded first, and the map cropped back after.
-        plan = plan_depth_input(
-            image.convert("RGB"), self.config.input_size, self._multiple, self.config.max_tokens
-        )
-        padded, (left, top, right, bottom) = plan.picture, plan.box
-        height, width = plan.size if self.onnx.fixed_shape is None else self.onnx.fixed_shape
-        resized = padded.resize((width, height), self._resample)
-        pixels = (np.asarray(resized, np.float32) * self._rescale - self._mean) / self._std
-        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32)
+        # As the torch path: the photo resized to its place in the planned picture, then padded there.
+        rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() would copy an RGB photo
+        plan = plan_depth_input(rgb, self.config.input_size, self._multiple, self.config.max_tokens)
+        if self.onnx.fixed_shape is not None:
+            plan = plan.resized_to(self.onnx.fixed_shape)
+        left, top, right, bottom = plan.inner
+        resized = np.asarray(rgb.resize((right - left, bottom - top), self._resample))
+        pixels = pad_edges(resized, plan).astype(np.float32)
+        pixels *= self._rescale  # in place: one float picture at a time
+        pixels -= self._mean
+        pixels /= self._std
+        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])
         prepared = time.perf_counter()
         predicted = self.onnx.run(batch)[0]
-        # OpenCV's bicubic (a = -0.75, half-pixel centres, replicated border) is torch's bicubic.
-        depth = cv2.resize(predicted, (padded.width, padded.height), interpolation=cv2.INTER_CUBIC)
-        depth = depth[top:bottom, left:right]
+        # Only the photo's part of the map goes back to the photo's size (OpenCV's bicubic is torch's).
+        depth = restore_depth(predicted, plan, rgb.size)
         # The heads end in ReLU (>= 0) or sigmoid x max_depth; bicubic overshoot past them is an artefact.
-        depth = np.clip(depth, 0, self.max_depth, out=depth)
+        np.clip(depth, 0, self.max_depth, out=depth)
         return DepthPrediction(
-            depth=np.ascontiguousarray(depth, dtype=np.float32),
+            depth=depth,
             timing_ms={
                 "preprocess": (prepared - started) * 1000,
                 "inference": (time.perf_counter() - prepared) * 1000,

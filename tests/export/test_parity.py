@@ -117,7 +117,7 @@ def test_depth_maps_match_the_torch_backend(depth_pair, images_dir, name):
     assert actual.min() >= 0 and (exported.max_depth is None or actual.max() <= exported.max_depth)
 
 
-@pytest.mark.parametrize("size", [(4, 62), (300, 3)])
+@pytest.mark.parametrize("size", [(4, 62), (300, 3), (10_000, 10)])
 def test_thin_pictures_are_padded_alike_by_both_backends(depth_pair, images_dir, size):
     """Both backends pad a very thin picture before the model (see apis/depth/geometry.py)."""
     original, exported = depth_pair

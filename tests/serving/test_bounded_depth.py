@@ -31,7 +31,7 @@ def test_the_planned_input_fits_the_token_budget_and_keeps_the_padded_shape(size
     assert height % PATCH == 0 and width % PATCH == 0
     assert 1 <= tokens(plan.size) <= MAX_TOKENS
     # Padded, never stretched: the network's aspect ratio is the padded picture's (to a patch).
-    picture_w, picture_h = plan.picture.size
+    picture_w, picture_h = plan.padded_size
     assert max(picture_w, picture_h) <= MAX_ASPECT * min(picture_w, picture_h)
     assert width / height == pytest.approx(picture_w / picture_h, rel=0.1, abs=2 * PATCH / height)
     left, top, right, bottom = plan.box
@@ -41,7 +41,7 @@ def test_the_planned_input_fits_the_token_budget_and_keeps_the_padded_shape(size
 def test_a_normal_photo_is_planned_exactly_as_the_dpt_processor_does():
     plan = plan_depth_input(Image.new("RGB", (810, 1080)), 518)
     assert plan.size == dpt_input_size(1080, 810, 518) == (686, 518)
-    assert plan.box == (0, 0, 810, 1080) and plan.picture.size == (810, 1080)
+    assert plan.box == (0, 0, 810, 1080) and plan.padded_size == (810, 1080)
 
 
 @pytest.fixture(scope="module", params=["torch", "onnx"])
