@@ -58,6 +58,7 @@ class InferenceGate:
         self.admission = Admission(max_queue_wait_s, hard_cap=max_waiting + 1)
         self.timeout_s = timeout_s
         self.overload_pause_s = overload_pause_s
+        self._released_at: float | None = None  # when the model was last let go (perf_counter)
 
     @property
     def waiting(self) -> int:
@@ -104,10 +105,23 @@ class InferenceGate:
             try:
                 yield acquired - started
             finally:
-                held_s = time.perf_counter() - acquired
+                released = time.perf_counter()
+                held_s = released - self._busy_since(started, acquired)
+                self._released_at = released
                 self._model_lock.release()
         finally:
             self.admission.finish(held_s)
+
+    def _busy_since(self, started: float, acquired: float) -> float:
+        """When this request's turn on the model began, for the admission's estimate.
+
+        A request that was already waiting when the model was let go starts its turn at that
+        moment: the hand-over (waking this thread, the hop to the model thread) is then time the
+        queue spends per request too, and the estimate follows the rate at which a queue drains
+        rather than the model call alone (docs/serving.md#admission-by-expected-wait).
+        """
+        released = self._released_at
+        return released if released is not None and started < released < acquired else acquired
 
 
 class ModelHost:

@@ -51,8 +51,8 @@ class CoreSettings(BaseSettings):
         default=None,
         gt=0,
         description="Wait budget per request: a request is admitted when the model time of the requests "
-        "ahead of it (their measured mean) fits in it, else 503 + Retry-After. Default: the service's "
-        "(detection 2 s, depth 10 s).",
+        "ahead of it and its own (their measured mean) fits in it, else 503 + Retry-After. Default: the "
+        "service's (detection 2 s, depth 10 s).",
     )
     max_waiting: int = Field(
         default=48,
