@@ -55,6 +55,16 @@ def test_the_cpu_build_runs_on_the_cpu_with_one_thread_per_core(relu_onnx):
     assert session.run(None, {"images": batch})[0].max() == 0.0
 
 
+def test_the_cpu_session_does_not_spin_its_idle_threads_and_keeps_the_threads_asked_for(relu_onnx):
+    session, placement = open_session(relu_onnx, device="cpu", threads=2)
+    options = session.get_session_options()
+    assert spinning(options) == "0"  # spinning threads took the cores from the request threads
+    assert options.intra_op_num_threads == 2
+    assert placement.device == "cpu"
+    batch = np.array([-1.0, 2.0], np.float32).reshape(1, 1, 1, 2).repeat(3, axis=1)
+    assert session.run(None, {"images": batch})[0].tolist() == [[[[0.0, 2.0]]] * 3]
+
+
 def test_cuda_without_the_provider_fails_the_load(relu_onnx):
     with pytest.raises(ModelLoadError, match="DEVICE=cuda:0, but this onnxruntime has no CUDA provider"):
         open_session(relu_onnx, device="cuda:0")
