@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.doc_blocks import write_blocks
 from bench.harness import run_loadgen, server_rss_mb
 from bench.report import render_markdown
 from bench.shapes import distinct_copies
@@ -183,6 +184,7 @@ def main() -> None:
         # Written after every suite: an interrupted run still leaves what it measured.
         (RESULTS / "report.json").write_text(json.dumps(results, indent=2))
         (RESULTS / "report.md").write_text(render_markdown(results))
+    write_blocks(results)  # README.md and docs/serving.md quote this run
     print(render_markdown(results))
 
 

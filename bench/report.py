@@ -16,7 +16,8 @@ def _median(runs: list[dict], level: str, key: str) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def _check(ok: bool | None) -> str:
+def verdict(ok: bool | None) -> str:
+    """How a target reads in a table: met, **missed**, or unmeasured."""
     return "unmeasured" if ok is None else ("met" if ok else "**missed**")
 
 
@@ -167,6 +168,6 @@ def render_markdown(results: dict) -> str:
                 "",
             ]
         lines += ["| target | value | |", "|---|---|---|"]
-        lines += [f"| {name} | {value} | {_check(ok)} |" for name, value, ok in targets(suite)]
+        lines += [f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in targets(suite)]
         lines.append("")
     return "\n".join(lines)

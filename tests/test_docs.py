@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from apis.core.settings import CoreSettings
 from apis.depth.cache import DepthCacheSettings
 from apis.depth.settings import DepthSettings
 from apis.detection.settings import DetectionSettings
+from bench.doc_blocks import BLOCKS, current_block
 from ui.settings import UiSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,3 +82,12 @@ def test_documented_defaults_are_the_code_defaults(settings):
         if not same:
             wrong[env_name] = (shown, actual)
     assert not wrong, f"documented default != code default: {wrong}"
+
+
+@pytest.mark.parametrize("doc", sorted(BLOCKS))
+def test_the_benchmark_summary_in_the_docs_is_the_latest_report(doc):
+    """README.md and docs/serving.md quote bench/results/report.json exactly (make bench rewrites them)."""
+    results = json.loads((ROOT / "bench" / "results" / "report.json").read_text())
+    assert current_block((ROOT / doc).read_text()) == BLOCKS[doc](results), (
+        "run make bench or restore the block"
+    )
