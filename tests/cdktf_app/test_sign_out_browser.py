@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cdktf_app.sign_out.handler import handler
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.browser import launched_chromium
 
 pytestmark = pytest.mark.browser
 SHARDS = 3
@@ -66,21 +66,12 @@ def load_balancer() -> Iterator[str]:
 
 
 def test_chromium_drops_every_session_shard_and_lands_on_the_signed_out_page(load_balancer: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(f"{load_balancer}/login")
-            names = sorted(cookie["name"] for cookie in context.cookies())
-            assert names == [*(f"ObjdepthSignIn-{n}" for n in range(SHARDS)), "unrelated"]
-            page.goto(f"{load_balancer}/signout")
-            assert page.url == f"{load_balancer}/signed-out"
-            assert [cookie["name"] for cookie in context.cookies()] == ["unrelated"]
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{load_balancer}/login")
+        names = sorted(cookie["name"] for cookie in context.cookies())
+        assert names == [*(f"ObjdepthSignIn-{n}" for n in range(SHARDS)), "unrelated"]
+        page.goto(f"{load_balancer}/signout")
+        assert page.url == f"{load_balancer}/signed-out"
+        assert [cookie["name"] for cookie in context.cookies()] == ["unrelated"]

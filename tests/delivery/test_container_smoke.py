@@ -8,7 +8,6 @@ time on a machine (base image, dependency layers); about two minutes with the la
 
 from __future__ import annotations
 
-import shutil
 import warnings
 
 import pytest
@@ -22,7 +21,7 @@ from delivery.base_image import arg_default, ensure_base_image
 from delivery.engine import detect_engine
 from delivery.images import IMAGES, ROOT
 from delivery.routes import DEPTH, DETECTION, SERVICES, UI
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.browser import launched_chromium
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(2400)]
 # The model APIs' POST routes and the response model each answer must validate against.
@@ -137,20 +136,11 @@ def test_every_process_is_the_non_root_user_and_only_tmp_is_writable(stack, runs
 
 @pytest.mark.browser
 def test_the_page_analyses_a_photo_in_chromium(stack, images_dir):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.goto(stack.url(UI, "/"), wait_until="domcontentloaded")
-            page.locator("input[type=file]").set_input_files(str(images_dir / "bus.jpg"))
-            page.get_by_text("bus.jpg · click Analyze").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Analyze", exact=True).click()
-            page.get_by_text("Analysis finished", exact=True).wait_for(timeout=120_000)
-            page.locator("[data-testid='stDataFrame']").wait_for(timeout=30_000)
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(stack.url(UI, "/"), wait_until="domcontentloaded")
+        page.locator("input[type=file]").set_input_files(str(images_dir / "bus.jpg"))
+        page.get_by_text("bus.jpg · click Analyze").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Analyze", exact=True).click()
+        page.get_by_text("Analysis finished", exact=True).wait_for(timeout=120_000)
+        page.locator("[data-testid='stDataFrame']").wait_for(timeout=30_000)

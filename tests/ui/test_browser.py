@@ -10,21 +10,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.support.browser import launched_chromium
 from tests.support.images import encode, gradient
 from tests.ui.conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Belt and braces with the route guard below: no name resolves except loopback.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 LOCAL_SCHEMES = {"data", "blob", "about"}
 HEADING = "What is in this photo, and what is nearest?"
 FIGURES = "[data-testid='stImageContainer'], [data-testid='stFullScreenFrame']"
@@ -42,15 +31,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
