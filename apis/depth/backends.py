@@ -47,7 +47,6 @@ class DepthBackend(Protocol):
     """What the depth service needs of a backend. Not thread-safe: callers hold the gate."""
 
     backend: str
-    device: str | None
     placement: Placement | None  # device, provider, precision and why, once loaded
     model_path: Path | None
     semantics: DepthSemantics

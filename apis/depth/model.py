@@ -23,7 +23,6 @@ class DepthEstimator:
 
     def __init__(self, config: TorchDepthConfig) -> None:
         self.config = config
-        self.device: str | None = None
         self.placement: Placement | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
@@ -44,9 +43,8 @@ class DepthEstimator:
 
         hf_logging.disable_progress_bar()
         self.placement = place_torch(c.device, c.half)
-        self.device = self.placement.device
         self._dtype = torch.float16 if self.placement.precision == "fp16" else torch.float32
-        apply_torch_threads(c.torch_threads, self.device)
+        apply_torch_threads(c.torch_threads, self.placement.device)
         try:
             model = AutoModelForDepthEstimation.from_pretrained(path)
             processor = AutoImageProcessor.from_pretrained(path)
@@ -54,7 +52,7 @@ class DepthEstimator:
             raise ModelLoadError(
                 f"{path} is not a loadable depth model ({type(exc).__name__}: {exc})"
             ) from exc
-        self._model = model.to(self.device, dtype=self._dtype).eval()
+        self._model = model.to(self.placement.device, dtype=self._dtype).eval()
         self._processor = processor
         self.model_path = path
         kind = getattr(model.config, "depth_estimation_type", "relative")
@@ -88,7 +86,7 @@ class DepthEstimator:
         pad_top, pad_bottom, pad_left, pad_right = plan.padding
         pixel_values = torch.nn.functional.pad(
             inputs["pixel_values"], (pad_left, pad_right, pad_top, pad_bottom), mode="replicate"
-        ).to(self.device, dtype=self._dtype)
+        ).to(self.placement.device, dtype=self._dtype)
         prepared = time.perf_counter()
         with torch.inference_mode():
             predicted = self._model(pixel_values=pixel_values).predicted_depth

@@ -36,7 +36,6 @@ class OnnxDepthEstimator:
 
     def __init__(self, config: OnnxDepthConfig) -> None:
         self.config = config
-        self.device: str | None = None
         self.placement: Placement | None = None
         self.model_path: Path | None = None
         self.semantics = DepthSemantics.RELATIVE_INVERSE
@@ -60,7 +59,6 @@ class OnnxDepthEstimator:
             device=c.device,
             threads=c.threads,
         )
-        self.device = self.onnx.device
         self.placement = self.onnx.placement
         depth = self.onnx.manifest.depth
         self.semantics = DepthSemantics(depth["semantics"])

@@ -74,7 +74,6 @@ class Detector(Protocol):
     """What the detection service needs of a backend. Not thread-safe: callers hold the gate."""
 
     backend: str
-    device: str | None
     placement: Placement | None  # device, provider, precision and why, once loaded
     weights_path: str | None
     names: dict[int, str]

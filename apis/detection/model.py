@@ -34,7 +34,6 @@ class YoloDetector:
 
     def __init__(self, config: TorchDetectorConfig) -> None:
         self.config = config
-        self.device: str | None = None
         self.placement: Placement | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
@@ -48,14 +47,13 @@ class YoloDetector:
         from ultralytics import YOLO
 
         self.placement = place_torch(c.device, c.half)
-        self.device = self.placement.device
         self._model = YOLO(str(path), task="detect")
         self.weights_path = str(path)
         self.names = {int(k): str(v) for k, v in self._model.names.items()}
         side = c.defaults.imgsz
         self.predict(Image.new("RGB", (side, side), (114, 114, 114)), c.defaults)
         # ultralytics lowers torch's thread count when its predictor starts; restore it afterwards.
-        apply_torch_threads(c.torch_threads, self.device)
+        apply_torch_threads(c.torch_threads, self.placement.device)
         self.placement.log("detection", path.name)
 
     def default_params(self) -> DetectParams:
@@ -73,7 +71,7 @@ class YoloDetector:
             imgsz=params.imgsz,
             max_det=params.max_det,
             classes=params.classes,
-            device=self.device,
+            device=self.placement.device,
             half=self.placement.precision == "fp16",
             verbose=False,
         )[0]

@@ -162,7 +162,6 @@ class OnnxYoloDetector:
 
     def __init__(self, config: OnnxDetectorConfig) -> None:
         self.config = config
-        self.device: str | None = None
         self.placement: Placement | None = None
         self.weights_path: str | None = None
         self.names: dict[int, str] = {}
@@ -180,7 +179,6 @@ class OnnxYoloDetector:
             device=c.device,
             threads=c.threads,
         )
-        self.device = self.onnx.device
         self.placement = self.onnx.placement
         self.stride = int(self.onnx.manifest.input.get("stride", 32))
         self.names = self.onnx.manifest.names

@@ -116,10 +116,6 @@ class OnnxModel:
     #: (height, width) when the export has fixed sides; None when they are dynamic.
     fixed_shape: tuple[int, int] | None
 
-    @property
-    def device(self) -> str:
-        return self.placement.device
-
     def run(self, batch: np.ndarray) -> np.ndarray:
         """The first output for one float32 NCHW batch."""
         return self.session.run(None, {self.input_name: batch})[0]
