@@ -45,10 +45,16 @@ def serving_block(results: dict) -> str:
 BLOCKS = {"README.md": readme_block, "docs/serving.md": serving_block}
 
 
+def _block_span(text: str) -> tuple[int, int]:
+    """Where a document's block lies: between the end of START and the start of END (ValueError without)."""
+    start = text.index(START) + len(START)
+    return start, text.index(END, start)
+
+
 def current_block(text: str) -> str:
     """The block between the markers of a document's text (ValueError without markers)."""
-    start = text.index(START) + len(START)
-    return text[start : text.index(END, start)].strip("\n")
+    start, end = _block_span(text)
+    return text[start:end].strip("\n")
 
 
 def write_blocks(results: dict, root: Path = ROOT) -> None:
@@ -56,6 +62,5 @@ def write_blocks(results: dict, root: Path = ROOT) -> None:
     for relative, render in BLOCKS.items():
         path = root / relative
         text = path.read_text()
-        start = text.index(START) + len(START)
-        end = text.index(END, start)
+        start, end = _block_span(text)
         path.write_text(text[:start] + "\n\n" + render(results) + "\n\n" + text[end:])
