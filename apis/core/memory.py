@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 
@@ -40,6 +41,12 @@ SETTINGS = {
 }
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, looked up once per process (``find_library`` runs ``ldconfig``); OSError off glibc."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
 def bound_malloc_caches() -> bool:
     """Apply :data:`SETTINGS` with ``mallopt`` where the environment does not set them.
 
@@ -47,7 +54,7 @@ def bound_malloc_caches() -> bool:
     glibc refused one (logged).
     """
     try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+        mallopt = _libc().mallopt
     except (OSError, AttributeError):
         return False
     accepted = True
@@ -61,6 +68,6 @@ def bound_malloc_caches() -> bool:
 def release_free_memory() -> bool:
     """Give the pages freed in every heap back to the system (glibc's ``malloc_trim``); True if any."""
     try:
-        return bool(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0))
+        return bool(_libc().malloc_trim(0))
     except (OSError, AttributeError):
         return False
